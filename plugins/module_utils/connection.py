@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Making a custom key store CONNECTED or DISCONNECTED: the decision table and the loop that carries it out."""
+
+import copy
+import time
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import describe_connection_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import failure_sentence
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import THROTTLING_ERROR_CODES
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import connect_custom_key_store
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import disconnect_custom_key_store
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import error_code
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
+
+CONNECT = "connect"
+DISCONNECT = "disconnect"
+WAIT = "wait"
+
+API_ACTIONS = {CONNECT: "ConnectCustomKeyStore", DISCONNECT: "DisconnectCustomKeyStore"}
+TARGET_STATES = {"connected": "CONNECTED", "disconnected": "DISCONNECTED"}
+
+# The state a store is in right after a step. ConnectCustomKeyStore and DisconnectCustomKeyStore
+# move the store synchronously; a wait is assumed to reach the end of the transition.
+_AFTER_CALL = {CONNECT: "CONNECTING", DISCONNECT: "DISCONNECTING"}
+_AFTER_WAIT = {"CONNECTING": "CONNECTED", "DISCONNECTING": "DISCONNECTED"}
+
+# DESIGN §3. None: a FAILED store that must not be touched without reconnect_failed.
+_TO_CONNECTED = {
+    "CONNECTED": (),
+    "CONNECTING": (),
+    "DISCONNECTED": (CONNECT,),
+    "DISCONNECTING": (WAIT, CONNECT),
+    "FAILED": None,
+}
+_TO_DISCONNECTED = {
+    "CONNECTED": (DISCONNECT,),
+    "CONNECTING": (DISCONNECT,),
+    "DISCONNECTED": (),
+    "DISCONNECTING": (),
+    "FAILED": (DISCONNECT,),
+}
+
+# A bounded number of times the state may move under our feet (another client acting at once).
+MAX_RACES = 3
+MAX_CALLS = 4
+
+
+class ConnectionFailure(Exception):
+    """A failure to report to the user: one sentence, plus what the run observed and did."""
+
+    def __init__(self, message, **result):
+        super().__init__(message)
+        self.message = message
+        self.result = result
+
+
+def decide(observed, desired, wait=False, reconnect_failed=False):
+    """The steps that take a store from its observed ConnectionState to the desired one.
+
+    Returns a tuple of CONNECT / DISCONNECT / WAIT steps (empty: nothing to do), or None when the
+    store is FAILED, the desire is to connect it, and reconnect_failed does not allow touching it.
+    """
+    table = _TO_CONNECTED if desired == "connected" else _TO_DISCONNECTED
+    if observed not in table:
+        raise ValueError(f"unknown custom key store connection state {observed!r}")
+    if observed == "FAILED" and desired == "connected" and reconnect_failed:
+        steps = (DISCONNECT, WAIT, CONNECT)
+    else:
+        steps = table[observed]
+    if steps is None:
+        return None
+    if wait and state_after(observed, steps) in _AFTER_WAIT:
+        steps += (WAIT,)
+    return steps
+
+
+def state_after(observed, steps):
+    """The ConnectionState a store is expected to be in once the steps are done."""
+    state = observed
+    for step in steps:
+        state = _AFTER_WAIT.get(state, state) if step == WAIT else _AFTER_CALL[step]
+    return state
+
+
+def with_state(entry, state):
+    """A copy of a Describe entry in another ConnectionState (the error code only stays with FAILED)."""
+    entry = copy.deepcopy(entry)
+    entry["ConnectionState"] = state
+    if state != "FAILED":
+        entry.pop("ConnectionErrorCode", None)
+    return entry
+
+
+def _is_throttling(error):
+    return error_code(error) in THROTTLING_ERROR_CODES
+
+
+class ConnectionRunner:
+    """Carries out the decision table against AWS, re-deciding after every step.
+
+    Each step is decided on the state just observed (or just caused), so a store that another
+    client moves at the same time is handled by the same table, and a call that AWS refuses with
+    CustomKeyStoreInvalidStateException is followed by a fresh Describe instead of a failure.
+    """
+
+    def __init__(self, client, selector, label, region, check_mode=False, sleep=time.sleep, clock=time.monotonic):
+        self.client = client
+        self.selector = selector
+        self.label = label
+        self.region = region
+        self.check_mode = check_mode
+        self.sleep = sleep
+        self.clock = clock
+        self.actions = []
+        self.history = []
+        self._start = None
+
+    def run(self, desired, wait=False, wait_timeout=1200, reconnect_failed=False):
+        self._start = self.clock()
+        deadline = self._start + wait_timeout
+        entry = self._describe()
+        before = entry["ConnectionState"]
+        self._record(before)
+        self.selector = {"CustomKeyStoreId": entry["CustomKeyStoreId"]}
+        waited = False
+        races = 0
+
+        while True:
+            state = entry["ConnectionState"]
+            # reconnect_failed repairs a store found FAILED; a FAILED outcome of our own connect is reported.
+            steps = decide(state, desired, wait, reconnect_failed and API_ACTIONS[CONNECT] not in self.actions)
+            if steps is None:
+                raise self._failure(failure_sentence(self._name(entry), entry.get("ConnectionErrorCode"), entry.get("CustomKeyStoreType")), entry)
+            if not steps:
+                break
+            if self.check_mode:
+                self.actions = [API_ACTIONS[step] for step in steps if step in API_ACTIONS]
+                entry = with_state(entry, state_after(state, steps))
+                break
+            if steps[0] == WAIT:
+                entry = self._wait_for_change(entry, deadline)
+                waited = True
+                continue
+            if len(self.actions) >= MAX_CALLS:
+                raise self._failure(
+                    f"Custom key store {self._name(entry)} kept changing state while this task acted on it "
+                    f"(now {state}); another client is changing it at the same time. Run again once it is done.",
+                    entry,
+                )
+            try:
+                self._call(steps[0], entry)
+            except AnsibleKMSError as error:
+                if error_code(error) != "CustomKeyStoreInvalidStateException" or races >= MAX_RACES:
+                    raise
+                races += 1
+                entry = self._describe()
+                self._record(entry["ConnectionState"])
+                continue
+            entry = with_state(entry, _AFTER_CALL[steps[0]])
+            self._record(entry["ConnectionState"])
+
+        return self._result(entry, before, waited)
+
+    def _name(self, entry):
+        return entry.get("CustomKeyStoreName") or self.label
+
+    def _elapsed(self):
+        return round(self.clock() - self._start, 3)
+
+    def _record(self, state):
+        if not self.history or self.history[-1]["connection_state"] != state:
+            self.history.append({"connection_state": state, "seconds": self._elapsed()})
+
+    def _describe(self):
+        entry = describe_custom_key_store(self.client, self.selector, self.label)
+        if entry is None:
+            if self.history:
+                raise ConnectionFailure(
+                    f"Custom key store {self.label} was deleted in {self.region} while this task was acting on it.",
+                    actions=self.actions,
+                    state_history=self.history,
+                )
+            raise ConnectionFailure(f"custom key store {self.label} not found in {self.region}")
+        return entry
+
+    def _call(self, step, entry):
+        store_id = entry["CustomKeyStoreId"]
+        try:
+            if step == CONNECT:
+                connect_custom_key_store(self.client, store_id)
+            else:
+                disconnect_custom_key_store(self.client, store_id)
+        except AnsibleKMSError as error:
+            refusal = _SYNCHRONOUS_REFUSALS.get(error_code(error))
+            if refusal:
+                raise self._failure(refusal.format(name=self._name(entry), cluster=entry.get("CloudHsmClusterId")), entry)
+            raise
+        self.actions.append(API_ACTIONS[step])
+
+    def _wait_for_change(self, entry, deadline):
+        """Poll until the store leaves its transitional state; throttling never ends the wait."""
+        from_state = entry["ConnectionState"]
+        for delay in poll_delays():
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                break
+            self.sleep(min(delay, remaining))
+            try:
+                entry = self._describe()
+            except AnsibleKMSError as error:
+                if not _is_throttling(error):
+                    raise
+                continue
+            if entry["ConnectionState"] != from_state:
+                self._record(entry["ConnectionState"])
+                return entry
+        raise self._failure(
+            f"Timed out after {self._elapsed():.0f} s waiting for custom key store {self._name(entry)} to leave "
+            f"{from_state} (last observed state: {entry['ConnectionState']}). AWS carries on with the operation: "
+            f"run the task again to resume waiting, or raise wait_timeout.",
+            entry,
+        )
+
+    def _failure(self, message, entry):
+        result = self._result(entry, None, bool(self.history))
+        return ConnectionFailure(message, **result)
+
+    def _result(self, entry, before, waited):
+        state = entry["ConnectionState"]
+        result = {
+            "changed": bool(self.actions),
+            "custom_key_store": normalize_custom_key_store(entry),
+            "connection_state": state,
+            "actions": list(self.actions),
+        }
+        if state == "FAILED":
+            code = entry.get("ConnectionErrorCode")
+            result["connection_error_code"] = code
+            result["connection_error_remedy"] = describe_connection_error(code, entry.get("CustomKeyStoreType")).remedy
+        if waited:
+            result["state_history"] = list(self.history)
+        if before is not None:
+            result["diff"] = {"before": {"connection_state": before}, "after": {"connection_state": state}}
+        return result
+
+
+_SYNCHRONOUS_REFUSALS = {
+    "CloudHsmClusterNotActiveException": (
+        "KMS refused to connect custom key store {name}: its CloudHSM cluster {cluster} is not ACTIVE. "
+        "Initialize and activate the cluster, make sure it has at least one ACTIVE HSM, then run again."
+    ),
+    "CloudHsmClusterInvalidConfigurationException": (
+        "KMS refused to connect custom key store {name}: its CloudHSM cluster {cluster} is not configured as KMS requires "
+        "(private subnets in at least two Availability Zones, and the cluster security group rules KMS needs). "
+        "Fix the cluster configuration, then run again."
+    ),
+}

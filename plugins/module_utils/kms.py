@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""KMS custom key store API calls, error handling and normalisation."""
+
+try:
+    import botocore  # pylint: disable=unused-import
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing SDK.
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
+
+# KMS answers ThrottlingException when a custom key store operation exceeds its (low) request
+# quota, and KMSInternalException for transient faults; amazon.aws's AWSRetry knows neither.
+RETRIED_ERROR_CODES = ["ThrottlingException", "KMSInternalException"]
+THROTTLING_ERROR_CODES = ("ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded")
+
+kms_retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=RETRIED_ERROR_CODES)
+
+
+class AnsibleKMSError(AnsibleAWSError):
+    pass
+
+
+class KMSErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleKMSError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("CustomKeyStoreNotFoundException")
+
+
+def error_code(error):
+    """The AWS error code behind an AnsibleAWSError (or a botocore ClientError), else None."""
+    cause = getattr(error, "exception", error)
+    response = getattr(cause, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
+def store_selector(custom_key_store_id=None, custom_key_store_name=None):
+    """The DescribeCustomKeyStores filter for one store, and a label for messages."""
+    if custom_key_store_id:
+        return {"CustomKeyStoreId": custom_key_store_id}, custom_key_store_id
+    return {"CustomKeyStoreName": custom_key_store_name}, custom_key_store_name
+
+
+@KMSErrorHandler.list_error_handler("describe custom key store {label}")
+@kms_retry
+def describe_custom_key_store(client, selector, label):
+    """The DescribeCustomKeyStores entry (boto3 form) for one store, or None when AWS does not know it."""
+    stores = client.describe_custom_key_stores(**selector)["CustomKeyStores"]
+    return stores[0] if stores else None
+
+
+@KMSErrorHandler.list_error_handler("list custom key stores", [])
+@kms_retry
+def list_custom_key_stores(client):
+    """Every custom key store in the client's Region, following Marker paging to the end."""
+    paginator = client.get_paginator("describe_custom_key_stores")
+    return paginator.paginate().build_full_result()["CustomKeyStores"]
+
+
+@KMSErrorHandler.common_error_handler("connect custom key store {custom_key_store_id}")
+@kms_retry
+def connect_custom_key_store(client, custom_key_store_id):
+    client.connect_custom_key_store(CustomKeyStoreId=custom_key_store_id)
+
+
+@KMSErrorHandler.common_error_handler("disconnect custom key store {custom_key_store_id}")
+@kms_retry
+def disconnect_custom_key_store(client, custom_key_store_id):
+    client.disconnect_custom_key_store(CustomKeyStoreId=custom_key_store_id)
+
+
+def normalize_custom_key_store(entry):
+    """snake_case keys and ISO 8601 dates, as the modules return a store."""
+    return boto3_resource_to_ansible_dict(entry, transform_tags=False, force_tags=False)

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The base class every module of this collection is built on."""
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+COLLECTION_NAME = "awskms.custom_key_store"
+COLLECTION_VERSION = "0.1.0"
+
+
+class CustomKeyStoreModule(AnsibleAWSModule):
+    """AnsibleAWSModule that names this collection in the AWS user agent.
+
+    amazon.aws builds the user agent of every client it creates from the collection info it holds,
+    so setting ours here makes CloudTrail show which tool connected or changed a key store.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def fail_aws_error(self, error, **kwargs):
+        """Fail with the one-line message of an AnsibleAWSError, without a traceback.
+
+        amazon.aws's fail_json_aws adds the Python traceback to the result; the errors that reach
+        here (access denied, throttling that outlasted the retries, unreachable endpoint, ...) are
+        caused by the user's environment, so the AWS error code and message are all they need.
+        """
+        self.fail_json(msg=aws_error_sentence(error), **kwargs)
+
+
+def aws_error_sentence(error):
+    """'Failed to X: Code: AWS message.' for an AnsibleAWSError wrapping a botocore error."""
+    cause = error.exception
+    response = getattr(cause, "response", None)
+    if response and "Error" in response:
+        detail = f"{response['Error'].get('Code', 'Error')}: {response['Error'].get('Message', '')}".rstrip(": ")
+    else:
+        detail = str(cause) if cause else ""
+    message = error.message or "AWS request failed"
+    sentence = f"{message}: {detail}" if detail else message
+    return sentence if sentence.endswith(".") else sentence + "."

@@ -1,0 +1,245 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: kms_custom_key_store_connection
+version_added: 0.1.0
+short_description: Connect or disconnect an AWS KMS custom key store, and wait for the outcome
+description:
+  - Makes an AWS KMS custom key store (backed by an AWS CloudHSM cluster or by an external key store proxy)
+    C(CONNECTED) or C(DISCONNECTED).
+  - Reads the store's C(ConnectionState) first and calls C(ConnectCustomKeyStore) or C(DisconnectCustomKeyStore)
+    only when the state requires it, so a store that is already as requested costs a single
+    C(DescribeCustomKeyStores) call and reports no change.
+  - A store that is C(DISCONNECTING) is waited for until C(DISCONNECTED), then connected (bounded by O(wait_timeout)).
+  - A store that is C(FAILED) is not touched unless O(reconnect_failed=true); otherwise the task fails with the
+    connection error code, what it means and the next step.
+  - If the state moves between the read and the call (another client acting at the same time), the store is read
+    again and the decision is made again, a bounded number of times.
+  - Connecting is asynchronous and can take up to 20 minutes for a CloudHSM key store. With O(wait=true) the module
+    polls, 1 second after the call and then with doubling delays capped at 30 seconds, until the store is
+    C(CONNECTED) (or C(DISCONNECTED)), C(FAILED), or O(wait_timeout) has passed. Throttled polls are retried and
+    never end a wait.
+author:
+  - awskms.custom_key_store contributors (@awskms)
+options:
+  custom_key_store_id:
+    description:
+      - The ID of the custom key store, for example V(cks-1234567890abcdef0).
+      - Mutually exclusive with O(custom_key_store_name); one of them is required.
+    type: str
+  custom_key_store_name:
+    description:
+      - The friendly name of the custom key store.
+      - Mutually exclusive with O(custom_key_store_id); one of them is required.
+    type: str
+  state:
+    description:
+      - The desired connection state.
+    type: str
+    choices: [connected, disconnected]
+    default: connected
+  wait:
+    description:
+      - Wait until the store reaches the desired state, or fail when it ends C(FAILED) or O(wait_timeout) passes.
+      - Without O(wait), the module returns right after the connect or disconnect call, with the store
+        C(CONNECTING) or C(DISCONNECTING).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, counted from the start of the task. Must be greater than 0.
+      - Also bounds the wait for a C(DISCONNECTING) store to become C(DISCONNECTED) before it is connected,
+        which happens even when O(wait=false).
+      - When the time is up, the task fails with the last observed state; AWS carries on with the operation,
+        and running the task again resumes waiting.
+    type: int
+    default: 1200
+  reconnect_failed:
+    description:
+      - When the store is C(FAILED) and O(state=connected), disconnect it, wait until it is C(DISCONNECTED),
+        and connect it again. AWS accepts no C(ConnectCustomKeyStore) call on a C(FAILED) store.
+      - Only a store found C(FAILED) is reconnected; if the new connection attempt fails too, the task fails
+        with its error code.
+      - Use it for transient error codes (C(INTERNAL_ERROR), C(NETWORK_ERRORS)) or after fixing the cause.
+        Disconnecting interrupts all cryptographic use of the store's KMS keys.
+    type: bool
+    default: false
+notes:
+  - Supports check mode and diff mode. Check mode makes one C(DescribeCustomKeyStores) call and no other.
+  - "IAM actions used: C(kms:DescribeCustomKeyStores), C(kms:ConnectCustomKeyStore), C(kms:DisconnectCustomKeyStore)."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Connect a custom key store and wait until it is CONNECTED
+  awskms.custom_key_store.kms_custom_key_store_connection:
+    custom_key_store_name: production-hsm-store
+    wait: true
+    wait_timeout: 1800
+
+- name: Start connecting without waiting
+  awskms.custom_key_store.kms_custom_key_store_connection:
+    custom_key_store_id: cks-1234567890abcdef0
+
+- name: Reconnect a store that failed with a transient error
+  awskms.custom_key_store.kms_custom_key_store_connection:
+    custom_key_store_id: cks-1234567890abcdef0
+    reconnect_failed: true
+    wait: true
+
+- name: Disconnect a store (its KMS keys become unusable until it is connected again)
+  awskms.custom_key_store.kms_custom_key_store_connection:
+    custom_key_store_name: production-hsm-store
+    state: disconnected
+    wait: true
+
+- name: Set the AWS connection once for every module of this collection and of amazon.aws
+  module_defaults:
+    group/awskms.custom_key_store.aws:
+      region: eu-west-1
+      profile: kms-admin
+  block:
+    - name: Connect
+      awskms.custom_key_store.kms_custom_key_store_connection:
+        custom_key_store_name: production-hsm-store
+        wait: true
+"""
+
+RETURN = r"""
+custom_key_store:
+  description: The custom key store after the run, as C(DescribeCustomKeyStores) describes it, in snake_case.
+  returned: when the store exists
+  type: dict
+  contains:
+    custom_key_store_id:
+      description: The ID of the custom key store.
+      type: str
+      sample: cks-1234567890abcdef0
+    custom_key_store_name:
+      description: The friendly name of the custom key store.
+      type: str
+      sample: production-hsm-store
+    custom_key_store_type:
+      description: The type of the custom key store.
+      type: str
+      sample: AWS_CLOUDHSM
+    cloud_hsm_cluster_id:
+      description: The CloudHSM cluster that backs the store (CloudHSM key stores only).
+      type: str
+      returned: for AWS_CLOUDHSM stores
+      sample: cluster-1a23b4cdefg
+    connection_state:
+      description: The connection state of the store.
+      type: str
+      sample: CONNECTED
+    connection_error_code:
+      description: Why the connection failed.
+      type: str
+      returned: when connection_state is FAILED
+      sample: USER_LOGGED_IN
+    creation_date:
+      description: When the store was created, in ISO 8601.
+      type: str
+      sample: "2026-11-28T09:00:00+00:00"
+    trust_anchor_certificate:
+      description: The trust anchor certificate of the CloudHSM cluster.
+      type: str
+      returned: for AWS_CLOUDHSM stores
+    xks_proxy_configuration:
+      description: The external key store proxy configuration (never the secret access key).
+      type: dict
+      returned: for EXTERNAL_KEY_STORE stores
+connection_state:
+  description:
+    - The connection state after the run. Without O(wait) it is the state the last call left the store in
+      (C(CONNECTING) or C(DISCONNECTING)); in check mode, the state the run would have left it in.
+  returned: when the store exists
+  type: str
+  sample: CONNECTED
+connection_error_code:
+  description: The connection error code when the store is C(FAILED).
+  returned: when connection_state is FAILED
+  type: str
+  sample: INSUFFICIENT_CLOUDHSM_HSMS
+connection_error_remedy:
+  description: What the operator should do about RV(connection_error_code).
+  returned: when connection_state is FAILED
+  type: str
+  sample: Add an HSM to the cluster ..., wait until it is ACTIVE, then disconnect and connect the store again.
+actions:
+  description:
+    - The KMS API actions the run called (or, in check mode, would call), in order.
+  returned: when the store exists
+  type: list
+  elements: str
+  sample: [DisconnectCustomKeyStore, ConnectCustomKeyStore]
+state_history:
+  description: Each connection state the run saw, with the seconds since the task started.
+  returned: when the run waited
+  type: list
+  elements: dict
+  contains:
+    connection_state:
+      description: The state.
+      type: str
+    seconds:
+      description: Seconds since the start of the task when the state was first seen.
+      type: float
+  sample: [{"connection_state": "DISCONNECTED", "seconds": 0.0}, {"connection_state": "CONNECTING", "seconds": 0.1},
+           {"connection_state": "CONNECTED", "seconds": 2.2}]
+"""
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionFailure
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionRunner
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import store_selector
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+
+
+def main():
+    argument_spec = dict(
+        custom_key_store_id=dict(type="str"),
+        custom_key_store_name=dict(type="str"),
+        state=dict(type="str", default="connected", choices=["connected", "disconnected"]),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=1200),
+        reconnect_failed=dict(type="bool", default=False),
+    )
+    module = CustomKeyStoreModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[["custom_key_store_id", "custom_key_store_name"]],
+        required_one_of=[["custom_key_store_id", "custom_key_store_name"]],
+        supports_check_mode=True,
+    )
+    params = module.params
+    for option in ("custom_key_store_id", "custom_key_store_name"):
+        if params[option] is not None and not params[option].strip():
+            module.fail_json(msg=f"{option} must not be empty.")
+    if params["wait_timeout"] <= 0:
+        module.fail_json(msg=f"wait_timeout must be greater than 0 seconds, got {params['wait_timeout']}.")
+
+    selector, label = store_selector(params["custom_key_store_id"], params["custom_key_store_name"])
+    runner = ConnectionRunner(module.client("kms"), selector, label, module.region, check_mode=module.check_mode)
+    try:
+        result = runner.run(
+            params["state"],
+            wait=params["wait"],
+            wait_timeout=params["wait_timeout"],
+            reconnect_failed=params["reconnect_failed"],
+        )
+    except ConnectionFailure as failure:
+        module.fail_json(msg=failure.message, **failure.result)
+    except AnsibleKMSError as error:
+        module.fail_aws_error(error, actions=runner.actions)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""KMS helpers: describe, paginated listing, error handling and normalisation."""
+
+import re
+
+import pytest
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils import kms
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
+
+
+def test_describe_by_name_returns_the_entry(kms_stubbed):
+    client, stubber = kms_stubbed
+    stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": "payments-hsm"}
+    )
+    selector, label = kms.store_selector(custom_key_store_name="payments-hsm")
+    assert kms.describe_custom_key_store(client, selector, label)["ConnectionState"] == "CONNECTED"
+
+
+def test_describe_unknown_store_returns_none(kms_stubbed):
+    client, stubber = kms_stubbed
+    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "nope", 400)
+    selector, label = kms.store_selector(custom_key_store_id=STORE_ID)
+    assert kms.describe_custom_key_store(client, selector, label) is None
+
+
+def test_describe_other_errors_raise_a_kms_error_naming_the_store(kms_stubbed):
+    client, stubber = kms_stubbed
+    stubber.add_client_error("describe_custom_key_stores", "AccessDeniedException", "not allowed to describe", 400)
+    selector, label = kms.store_selector(custom_key_store_id=STORE_ID)
+    with pytest.raises(kms.AnsibleKMSError) as error:
+        kms.describe_custom_key_store(client, selector, label)
+    assert kms.error_code(error.value) == "AccessDeniedException"
+    assert aws_error_sentence(error.value) == (
+        f"Failed to describe custom key store {STORE_ID}: AccessDeniedException: not allowed to describe."
+    )
+
+
+def test_list_follows_marker_paging_to_the_end(kms_stubbed):
+    client, stubber = kms_stubbed
+    first, second = store_entry("CONNECTED"), dict(store_entry("FAILED", "NETWORK_ERRORS"), CustomKeyStoreId="cks-0000000000000000b")
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [first], "Truncated": True, "NextMarker": "m1"}, {})
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [second], "Truncated": False}, {"Marker": "m1"})
+    assert [s["CustomKeyStoreId"] for s in kms.list_custom_key_stores(client)] == [STORE_ID, "cks-0000000000000000b"]
+
+
+def test_normalisation_is_snake_case_with_iso_dates():
+    cloudhsm = kms.normalize_custom_key_store(store_entry("FAILED", "USER_LOGGED_IN"))
+    assert cloudhsm["creation_date"] == "2026-11-02T09:30:00+00:00"
+    assert cloudhsm["connection_error_code"] == "USER_LOGGED_IN"
+    assert cloudhsm["cloud_hsm_cluster_id"].startswith("cluster-")
+    assert "tags" not in cloudhsm
+    xks = kms.normalize_custom_key_store(store_entry("CONNECTED", store_type="EXTERNAL_KEY_STORE"))
+    assert xks["xks_proxy_configuration"] == {
+        "connectivity": "PUBLIC_ENDPOINT",
+        "access_key_id": "ABCDEFGHIJKLMNOPQRST",
+        "uri_endpoint": "https://xks.example.com",
+        "uri_path": "/kms/xks/v1",
+    }
+
+
+def test_collection_version_matches_galaxy_yml():
+    with open(__file__.rsplit("/tests/", 1)[0] + "/galaxy.yml", encoding="utf-8") as galaxy:
+        version = re.search(r"^version:\s*(\S+)", galaxy.read(), re.MULTILINE).group(1).strip("\"'")
+    assert version == COLLECTION_VERSION

@@ -1,0 +1,58 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The poll schedule, as the pure functions the module's waits iterate."""
+
+import itertools
+
+import pytest
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import detection
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_times
+
+
+def test_first_poll_one_second_after_the_call_then_doubling_to_a_30_s_cap():
+    assert list(itertools.islice(poll_delays(), 8)) == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+
+
+def test_a_1200_s_wait_costs_at_most_45_describe_calls():
+    times = poll_times(1200)
+    assert len(times) <= 45
+    assert times[-1] == 1200
+
+
+@pytest.mark.parametrize("timeout", [1, 10, 60, 1200])
+def test_the_last_poll_lands_on_the_timeout(timeout):
+    times = poll_times(timeout)
+    assert times[-1] == timeout
+    assert times == sorted(times)
+
+
+@pytest.mark.parametrize("transition_at", [0.2, 0.5, 1.0, 1.9, 2.0])
+def test_a_short_emulator_connection_is_seen_within_1_5_s(transition_at):
+    _calls, lag = detection(transition_at, 1200)
+    assert lag <= 1.5
+
+
+def test_lag_stays_under_the_cap_and_about_the_elapsed_time():
+    """Doubling delays keep the lag under max(30 s, elapsed + 1 s): they trade lag for calls.
+
+    A lag of at most 10 % of the elapsed time would need delays growing by 10 % a poll, about
+    70 calls for 1200 s instead of 44; doubling is the slowest growth that fits 45 calls.
+    """
+    for quarter_seconds in range(1, 4800):
+        transition_at = quarter_seconds / 4
+        _calls, lag = detection(transition_at, 1200)
+        assert 0 <= lag <= min(30.0, transition_at + 1.0), transition_at
+
+
+@pytest.mark.parametrize("transition_at, calls", [(2, 2), (30, 5), (120, 8), (300, 14), (1200, 44)])
+def test_describe_calls_to_see_a_transition(transition_at, calls):
+    assert detection(transition_at, 1200)[0] == calls
+
+
+def test_a_transition_after_the_timeout_is_not_seen():
+    calls, lag = detection(1300, 1200)
+    assert lag is None
+    assert calls == len(poll_times(1200))

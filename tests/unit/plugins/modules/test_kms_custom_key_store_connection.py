@@ -1,0 +1,127 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The module as Ansible runs it: arguments in, one JSON result out, KMS behind botocore's Stubber."""
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_NAME
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_connection
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
+
+AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
+
+
+@pytest.fixture
+def stubbed_module_client(kms, monkeypatch):
+    client, stubber = kms
+    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
+    return stubber
+
+
+def run_module(capsys, **args):
+    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
+        kms_custom_key_store_connection.main()
+    result = json.loads(capsys.readouterr().out)
+    assert (exit_info.value.code == 0) is not result.get("failed", False)
+    return result
+
+
+def expect_describe(stubber, state, selector):
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry(state)]}, selector)
+
+
+def test_connected_store_costs_exactly_one_api_call(stubbed_module_client, capsys):
+    expect_describe(stubbed_module_client, "CONNECTED", {"CustomKeyStoreName": STORE_NAME})
+
+    result = run_module(capsys, custom_key_store_name=STORE_NAME, wait=True)
+
+    assert result["changed"] is False
+    assert result["connection_state"] == "CONNECTED"
+    assert result["actions"] == []
+    assert result["custom_key_store"]["custom_key_store_id"] == STORE_ID
+
+
+def test_check_mode_reports_the_change_with_one_call_and_a_diff(stubbed_module_client, capsys):
+    expect_describe(stubbed_module_client, "DISCONNECTED", {"CustomKeyStoreId": STORE_ID})
+
+    result = run_module(capsys, custom_key_store_id=STORE_ID, wait=True, _ansible_check_mode=True, _ansible_diff=True)
+
+    assert result["changed"] is True
+    assert result["actions"] == ["ConnectCustomKeyStore"]
+    assert result["diff"] == {"before": {"connection_state": "DISCONNECTED"}, "after": {"connection_state": "CONNECTED"}}
+
+
+def test_connect_without_wait_costs_two_calls(stubbed_module_client, capsys):
+    expect_describe(stubbed_module_client, "DISCONNECTED", {"CustomKeyStoreId": STORE_ID})
+    stubbed_module_client.add_response("connect_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
+
+    result = run_module(capsys, custom_key_store_id=STORE_ID)
+
+    assert result["changed"] is True
+    assert result["connection_state"] == "CONNECTING"
+    assert "state_history" not in result
+
+
+def test_unknown_store_fails_with_one_sentence(stubbed_module_client, capsys):
+    stubbed_module_client.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+
+    result = run_module(capsys, custom_key_store_name="typo-store")
+
+    assert result["failed"] is True
+    assert result["msg"] == "custom key store typo-store not found in us-east-1"
+    assert "exception" not in result
+
+
+def test_aws_refusal_is_one_sentence_without_traceback(stubbed_module_client, capsys):
+    stubbed_module_client.add_client_error(
+        "describe_custom_key_stores", "AccessDeniedException", "User is not authorized to perform kms:DescribeCustomKeyStores", 400
+    )
+
+    result = run_module(capsys, custom_key_store_id=STORE_ID)
+
+    assert result["msg"] == (
+        f"Failed to describe custom key store {STORE_ID}: AccessDeniedException: "
+        "User is not authorized to perform kms:DescribeCustomKeyStores."
+    )
+    assert "exception" not in result
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"custom_key_store_id": STORE_ID, "custom_key_store_name": STORE_NAME}, "mutually exclusive: custom_key_store_id|custom_key_store_name"),
+        ({}, "one of the following is required: custom_key_store_id, custom_key_store_name"),
+        ({"custom_key_store_id": STORE_ID, "wait_timeout": 0}, "wait_timeout must be greater than 0 seconds, got 0."),
+        ({"custom_key_store_id": STORE_ID, "wait_timeout": -5}, "wait_timeout must be greater than 0 seconds, got -5."),
+        ({"custom_key_store_id": STORE_ID, "wait_timeout": "soon"}, "argument 'wait_timeout' is of type str"),
+        ({"custom_key_store_name": "  "}, "custom_key_store_name must not be empty."),
+        ({"custom_key_store_id": STORE_ID, "state": "online"}, "value of state must be one of: connected, disconnected"),
+    ],
+)
+def test_bad_options_fail_before_any_api_call(stubbed_module_client, capsys, args, message):
+    result = run_module(capsys, **args)
+
+    assert result["failed"] is True
+    assert message in result["msg"]
+
+
+def test_user_agent_names_this_collection(capsys, monkeypatch):
+    seen = {}
+
+    def fake_runner(client, *args, **kwargs):
+        seen["user_agent"] = client.meta.config.user_agent
+        raise SystemExit(0)
+
+    monkeypatch.setattr(kms_custom_key_store_connection, "ConnectionRunner", fake_runner)
+    with patch_module_args(dict(AWS, custom_key_store_id=STORE_ID)), pytest.raises(SystemExit):
+        kms_custom_key_store_connection.main()
+
+    assert f"{COLLECTION_NAME}/{COLLECTION_VERSION}" in seen["user_agent"]
