@@ -1,0 +1,172 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small client for the emulator's control API (standard library only).
+
+Tests and benchmarks use it to seed the world, act as an operator (lock ``kmsuser``, delete a
+subnet...), inject faults and count the AWS calls a module made.
+"""
+
+import json
+import time
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+from urllib.request import Request, build_opener
+
+DEFAULT_REGION = 'us-east-1'
+
+
+class EmulatorError(Exception):
+    """The control API refused a request (``status`` is the HTTP status, 0 if unreachable)."""
+
+    def __init__(self, status, message):
+        super().__init__('emulator control API: %s (HTTP %s)' % (message, status) if status else 'emulator control API: %s' % message)
+        self.status = status
+        self.message = message
+
+
+class EmulatorClient:
+    """Calls ``/_emulator/...`` on a running emulator, e.g. ``EmulatorClient('http://127.0.0.1:4599')``."""
+
+    def __init__(self, url, timeout=10.0):
+        self.url = url.rstrip('/')
+        self.timeout = timeout
+        self._opener = build_opener()
+
+    def _call(self, method, name, body=None, query=None):
+        url = '%s/_emulator/%s' % (self.url, name)
+        if query:
+            url += '?' + urlencode(query)
+        data = json.dumps(body).encode('utf-8') if body is not None else None
+        request = Request(url, data=data, method=method, headers={'Content-Type': 'application/json'})
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                return json.loads(response.read().decode('utf-8'))
+        except HTTPError as exc:
+            raise EmulatorError(exc.code, _error_message(exc))
+        except (URLError, OSError) as exc:
+            raise EmulatorError(0, 'cannot reach %s: %s' % (self.url, getattr(exc, 'reason', exc)))
+
+    @staticmethod
+    def _with_region(region, **fields):
+        body = dict((key, value) for key, value in fields.items() if value is not None)
+        body['region'] = region
+        return body
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def health(self):
+        """``{"ok": true}`` when the emulator answers."""
+        return self._call('GET', 'health')
+
+    def wait_until_healthy(self, timeout=10.0, interval=0.05):
+        """Poll ``health`` until it answers or ``timeout`` seconds pass (then raise EmulatorError)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.health()
+            except EmulatorError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(interval)
+
+    def reset(self, region=None):
+        """Empty one region, or everything (all regions, faults, request log) when ``region`` is None."""
+        return self._call('POST', 'reset', {} if region is None else {'region': region})
+
+    def seed(self, document):
+        """Add a seed document (or a list of them); returns the ids by name."""
+        return self._call('POST', 'seed', document)
+
+    def world(self, region=DEFAULT_REGION):
+        """Readable dump of one region, including each store's transition history."""
+        return self._call('GET', 'world', query={'region': region})
+
+    def settings(self, **durations):
+        """Read the durations, or change some (``connect_seconds=0.1``) and return them all."""
+        if durations:
+            return self._call('POST', 'settings', durations)
+        return self._call('GET', 'settings')
+
+    # -- operator actions -------------------------------------------------------------
+
+    def kmsuser(self, cluster_id, state, password=None, region=DEFAULT_REGION):
+        """Set the cluster's kmsuser to present / absent / locked / logged_in / logged_out."""
+        return self._call('POST', 'kmsuser', self._with_region(region, cluster_id=cluster_id, state=state, password=password))
+
+    def delete_cluster(self, cluster_id, region=DEFAULT_REGION):
+        """Delete a cluster and its HSMs."""
+        return self._call('POST', 'delete-cluster', self._with_region(region, cluster_id=cluster_id))
+
+    def set_cluster_state(self, cluster_id, state=None, invalid_configuration=None, region=DEFAULT_REGION):
+        """Force a cluster state and/or flag its configuration invalid."""
+        return self._call('POST', 'set-cluster-state', self._with_region(
+            region, cluster_id=cluster_id, state=state, invalid_configuration=invalid_configuration))
+
+    def delete_subnet(self, cluster_id, subnet_id, deleted=True, region=DEFAULT_REGION):
+        """Delete (or restore, ``deleted=False``) one of the cluster's subnets."""
+        return self._call('POST', 'delete-subnet', self._with_region(region, cluster_id=cluster_id, subnet_id=subnet_id, deleted=deleted))
+
+    def fill_subnet(self, cluster_id, subnet_id, full=True, region=DEFAULT_REGION):
+        """Mark a subnet as out of free addresses (or not, ``full=False``)."""
+        return self._call('POST', 'fill-subnet', self._with_region(region, cluster_id=cluster_id, subnet_id=subnet_id, full=full))
+
+    def xks_proxy(self, uri_endpoint, region=DEFAULT_REGION, **fields):
+        """Register or change the XKS proxy at an endpoint (reachable, access_key_id, secret_access_key,
+        invalid_configuration, state='absent')."""
+        return self._call('POST', 'xks-proxy', self._with_region(region, uri_endpoint=uri_endpoint, **fields))
+
+    def set_store_state(self, custom_key_store_id, state=None, connection_error_code=None, kms_key_count=None, region=DEFAULT_REGION):
+        """Force a store's connection state and/or its KMS key count."""
+        return self._call('POST', 'set-store-state', self._with_region(
+            region, custom_key_store_id=custom_key_store_id, state=state,
+            connection_error_code=connection_error_code, kms_key_count=kms_key_count))
+
+    def set_hsm_state(self, cluster_id, hsm_id, state, region=DEFAULT_REGION):
+        """Force an HSM state (DELETED removes it)."""
+        return self._call('POST', 'set-hsm-state', self._with_region(region, cluster_id=cluster_id, hsm_id=hsm_id, state=state))
+
+    # -- faults -------------------------------------------------------------------------
+
+    def faults(self, **spec):
+        """Set faults (throttle_ratio, error_ratio, latency_seconds, operations, seed, throttle_code);
+        no arguments clears them."""
+        return self._call('POST', 'faults', spec)
+
+    def clear_faults(self):
+        """Remove every fault."""
+        return self._call('POST', 'faults', {})
+
+    def connection_errors(self, custom_key_store_id, codes, region=DEFAULT_REGION):
+        """Queue one-shot ConnectionErrorCodes for the store's next connections."""
+        return self._call('POST', 'connection-errors', self._with_region(region, custom_key_store_id=custom_key_store_id, codes=list(codes)))
+
+    # -- request log ------------------------------------------------------------------------
+
+    def requests(self, since=0):
+        """``{"requests": [...], "last_seq": N}``: AWS requests numbered after ``since``."""
+        return self._call('GET', 'requests', query={'since': since})
+
+    def clear_requests(self):
+        """Forget logged requests (numbering continues)."""
+        return self._call('DELETE', 'requests')
+
+    def last_seq(self):
+        """The number of the latest logged request, to pass as ``since`` later."""
+        return self.requests(since=2 ** 62)['last_seq']
+
+    def calls(self, operation=None, since=0):
+        """Logged AWS requests after ``since``, optionally of one operation only."""
+        entries = self.requests(since)['requests']
+        return [entry for entry in entries if operation is None or entry['operation'] == operation]
+
+    def mutating_calls(self, since=0):
+        """Logged requests that could change AWS state (not Describe*, List*, Get*)."""
+        return [entry for entry in self.calls(since=since) if entry['mutating']]
+
+
+def _error_message(error):
+    try:
+        payload = json.loads(error.read().decode('utf-8'))
+        return payload.get('error') or str(payload)
+    except (ValueError, AttributeError, OSError):
+        return error.reason if hasattr(error, 'reason') else str(error)
