@@ -115,11 +115,12 @@ class EmulatorClient:
         invalid_configuration, state='absent')."""
         return self._call('POST', 'xks-proxy', self._with_region(region, uri_endpoint=uri_endpoint, **fields))
 
-    def set_store_state(self, custom_key_store_id, state=None, connection_error_code=None, kms_key_count=None, region=DEFAULT_REGION):
-        """Force a store's connection state and/or its KMS key count."""
+    def set_store_state(self, custom_key_store_id, state=None, connection_error_code=None, kms_key_count=None,
+                        transition_seconds=None, region=DEFAULT_REGION):
+        """Force a store's connection state (a transitional one lasting transition_seconds) and/or its KMS key count."""
         return self._call('POST', 'set-store-state', self._with_region(
-            region, custom_key_store_id=custom_key_store_id, state=state,
-            connection_error_code=connection_error_code, kms_key_count=kms_key_count))
+            region, custom_key_store_id=custom_key_store_id, state=state, connection_error_code=connection_error_code,
+            kms_key_count=kms_key_count, transition_seconds=transition_seconds))
 
     def set_hsm_state(self, cluster_id, hsm_id, state, region=DEFAULT_REGION):
         """Force an HSM state (DELETED removes it)."""
@@ -139,6 +140,10 @@ class EmulatorClient:
     def connection_errors(self, custom_key_store_id, codes, region=DEFAULT_REGION):
         """Queue one-shot ConnectionErrorCodes for the store's next connections."""
         return self._call('POST', 'connection-errors', self._with_region(region, custom_key_store_id=custom_key_store_id, codes=list(codes)))
+
+    def race(self, custom_key_store_id, operation, state, region=DEFAULT_REGION):
+        """Just before the store's next call of ``operation``, move it to ``state`` (another client acting)."""
+        return self._call('POST', 'race', self._with_region(region, custom_key_store_id=custom_key_store_id, operation=operation, state=state))
 
     # -- request log ------------------------------------------------------------------------
 

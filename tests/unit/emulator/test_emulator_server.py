@@ -497,6 +497,9 @@ def test_client_operator_actions(emu, kms, hsm, ids):
     assert (store['connection_state'], store['connection_error_code']) == ('FAILED', 'USER_LOCKED_OUT')
     entry = kms.describe_custom_key_stores(CustomKeyStoreId=ids['custom_key_stores']['hsm-store'])['CustomKeyStores'][0]
     assert entry['ConnectionErrorCode'] == 'USER_LOCKED_OUT'
+    store = emu.set_store_state(ids['custom_key_stores']['hsm-store'], 'DISCONNECTING', transition_seconds=30)
+    assert store['pending']['due_in_seconds'] > 20
+    assert emu.race('hsm-store', 'ConnectCustomKeyStore', 'CONNECTING')['races'] == [['ConnectCustomKeyStore', 'CONNECTING']]
     assert emu.delete_cluster(demo) == {'deleted': demo}
     assert demo not in [c['ClusterId'] for c in hsm.describe_clusters()['Clusters']]
     assert emu.settings(connect_seconds=0.5)['connect_seconds'] == 0.5
