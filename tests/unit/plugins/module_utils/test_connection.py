@@ -58,6 +58,7 @@ CELLS = {
     ("disconnected", "DISCONNECTING", False, False): ((), [], "DISCONNECTING"),
     ("disconnected", "DISCONNECTING", True, False): ((WAIT,), ["DISCONNECTED"], "DISCONNECTED"),
 }
+each_cell = pytest.mark.parametrize("cell", sorted(CELLS), ids=lambda cell: "-".join(str(part) for part in cell))
 API = {CONNECT: "ConnectCustomKeyStore", DISCONNECT: "DisconnectCustomKeyStore"}
 CALL = {CONNECT: "connect_custom_key_store", DISCONNECT: "disconnect_custom_key_store"}
 
@@ -72,11 +73,16 @@ def expect_describe(stubber, state, selector=None, code=None):
     stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry(state, code)]}, selector or BY_ID)
 
 
+def expect_first_describe(stubber, observed):
+    """The run's first Describe, by name; a FAILED store carries a transient error code."""
+    expect_describe(stubber, observed, BY_NAME, code="NETWORK_ERRORS" if observed == "FAILED" else None)
+
+
 def expect_call(stubber, step):
     stubber.add_response(CALL[step], {}, {"CustomKeyStoreId": STORE_ID})
 
 
-@pytest.mark.parametrize("cell", sorted(CELLS), ids=lambda cell: "-".join(str(part) for part in cell))
+@each_cell
 def test_decide_covers_every_cell(cell):
     desired, observed, wait, reconnect_failed = cell
     steps, _script, _final = CELLS[cell]
@@ -92,12 +98,12 @@ def test_decide_rejects_unknown_state():
         decide("PENDING", "connected")
 
 
-@pytest.mark.parametrize("cell", sorted(CELLS), ids=lambda cell: "-".join(str(part) for part in cell))
+@each_cell
 def test_run_makes_exactly_the_calls_of_the_cell(cell, kms, fake_clock):
     client, stubber = kms
     desired, observed, wait, reconnect_failed = cell
     steps, script, final = CELLS[cell]
-    expect_describe(stubber, observed, BY_NAME, code="NETWORK_ERRORS" if observed == "FAILED" else None)
+    expect_first_describe(stubber, observed)
     for item in script:
         if item in CALL:
             expect_call(stubber, item)
@@ -114,12 +120,12 @@ def test_run_makes_exactly_the_calls_of_the_cell(cell, kms, fake_clock):
     assert ("state_history" in result) is (WAIT in steps)
 
 
-@pytest.mark.parametrize("cell", sorted(CELLS), ids=lambda cell: "-".join(str(part) for part in cell))
+@each_cell
 def test_check_mode_describes_once_and_predicts(cell, kms, fake_clock):
     client, stubber = kms
     desired, observed, wait, reconnect_failed = cell
     steps, _script, _final = CELLS[cell]
-    expect_describe(stubber, observed, BY_NAME, code="NETWORK_ERRORS" if observed == "FAILED" else None)
+    expect_first_describe(stubber, observed)
 
     result = runner(client, fake_clock, check_mode=True).run(desired, wait=wait, reconnect_failed=reconnect_failed)
 
