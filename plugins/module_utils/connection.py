@@ -120,6 +120,7 @@ class ConnectionRunner:
         self.clock = clock
         self.actions = []
         self.history = []
+        self.waited = False
         self._start = None
 
     def run(self, desired, wait=False, wait_timeout=1200, reconnect_failed=False):
@@ -129,7 +130,6 @@ class ConnectionRunner:
         before = entry["ConnectionState"]
         self._record(before)
         self.selector = {"CustomKeyStoreId": entry["CustomKeyStoreId"]}
-        waited = False
         races = 0
 
         while True:
@@ -146,7 +146,6 @@ class ConnectionRunner:
                 break
             if steps[0] == WAIT:
                 entry = self._wait_for_change(entry, deadline)
-                waited = True
                 continue
             if len(self.actions) >= MAX_CALLS:
                 raise self._failure(
@@ -166,7 +165,7 @@ class ConnectionRunner:
             entry = with_state(entry, _AFTER_CALL[steps[0]])
             self._record(entry["ConnectionState"])
 
-        return self._result(entry, before, waited)
+        return self._result(entry, before)
 
     def _name(self, entry):
         return entry.get("CustomKeyStoreName") or self.label
@@ -207,6 +206,7 @@ class ConnectionRunner:
     def _wait_for_change(self, entry, deadline):
         """Poll until the store leaves its transitional state; throttling never ends the wait."""
         from_state = entry["ConnectionState"]
+        self.waited = True
         for delay in poll_delays():
             remaining = deadline - self.clock()
             if remaining <= 0:
@@ -229,10 +229,9 @@ class ConnectionRunner:
         )
 
     def _failure(self, message, entry):
-        result = self._result(entry, None, bool(self.history))
-        return ConnectionFailure(message, **result)
+        return ConnectionFailure(message, **self._result(entry, None))
 
-    def _result(self, entry, before, waited):
+    def _result(self, entry, before):
         state = entry["ConnectionState"]
         result = {
             "changed": bool(self.actions),
@@ -244,7 +243,7 @@ class ConnectionRunner:
             code = entry.get("ConnectionErrorCode")
             result["connection_error_code"] = code
             result["connection_error_remedy"] = describe_connection_error(code, entry.get("CustomKeyStoreType")).remedy
-        if waited:
+        if self.waited:
             result["state_history"] = list(self.history)
         if before is not None:
             result["diff"] = {"before": {"connection_state": before}, "after": {"connection_state": state}}

@@ -147,6 +147,7 @@ def test_failed_store_without_reconnect_fails_with_code_and_remedy(kms, fake_clo
     assert failure.value.result["changed"] is False
     assert failure.value.result["connection_error_code"] == "USER_LOGGED_IN"
     assert failure.value.result["connection_error_remedy"].startswith("Log kmsuser out")
+    assert "state_history" not in failure.value.result  # returned only when the run waited
 
 
 def test_failed_store_in_check_mode_fails_the_same_way(kms, fake_clock):
