@@ -103,29 +103,17 @@ DISCONNECT = {'CONNECTED': 'DISCONNECTING', 'CONNECTING': 'DISCONNECTING', 'DISC
               'DISCONNECTING': 'CustomKeyStoreInvalidStateException', 'FAILED': 'DISCONNECTING'}
 
 
+@pytest.mark.parametrize('operation, outcomes', [('ConnectCustomKeyStore', CONNECT), ('DisconnectCustomKeyStore', DISCONNECT)])
 @pytest.mark.parametrize('state', STATES)
-def test_connect_in_every_state(world, ids, state):
+def test_connect_and_disconnect_in_every_state(world, ids, state, operation, outcomes):
     store_id = ids['custom_key_stores']['hsm-store']
     force(world, store_id, state, 'INTERNAL_ERROR' if state == 'FAILED' else None)
-    expected = CONNECT[state]
+    expected = outcomes[state]
     if expected.endswith('Exception'):
-        assert error_of(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id) == expected
+        assert error_of(world, operation, CustomKeyStoreId=store_id) == expected
         assert state_of(world, store_id)['ConnectionState'] == state
     else:
-        assert call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id) == {}
-        assert state_of(world, store_id)['ConnectionState'] == expected
-
-
-@pytest.mark.parametrize('state', STATES)
-def test_disconnect_in_every_state(world, ids, state):
-    store_id = ids['custom_key_stores']['hsm-store']
-    force(world, store_id, state, 'INTERNAL_ERROR' if state == 'FAILED' else None)
-    expected = DISCONNECT[state]
-    if expected.endswith('Exception'):
-        assert error_of(world, 'DisconnectCustomKeyStore', CustomKeyStoreId=store_id) == expected
-        assert state_of(world, store_id)['ConnectionState'] == state
-    else:
-        assert call(world, 'DisconnectCustomKeyStore', CustomKeyStoreId=store_id) == {}
+        assert call(world, operation, CustomKeyStoreId=store_id) == {}
         entry = state_of(world, store_id)
         assert entry['ConnectionState'] == expected
         assert 'ConnectionErrorCode' not in entry
