@@ -23,6 +23,13 @@ class CustomKeyStoreModule(AnsibleAWSModule):
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
 
+    def fail_on_empty_strings(self, *options):
+        """Fail naming the first of these string options that was given as an empty (or blank) string."""
+        for option in options:
+            value = self.params.get(option)
+            if value is not None and not value.strip():
+                self.fail_json(msg=f"{option} must not be empty.")
+
     def fail_aws_error(self, error, **kwargs):
         """Fail with the one-line message of an AnsibleAWSError, without a traceback.
 

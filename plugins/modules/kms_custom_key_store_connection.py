@@ -219,9 +219,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    for option in ("custom_key_store_id", "custom_key_store_name"):
-        if params[option] is not None and not params[option].strip():
-            module.fail_json(msg=f"{option} must not be empty.")
+    module.fail_on_empty_strings("custom_key_store_id", "custom_key_store_name")
     if params["wait_timeout"] <= 0:
         module.fail_json(msg=f"wait_timeout must be greater than 0 seconds, got {params['wait_timeout']}.")
 
