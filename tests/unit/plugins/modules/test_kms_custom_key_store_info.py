@@ -1,0 +1,99 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""kms_custom_key_store_info as Ansible runs it, with KMS behind botocore's Stubber."""
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_info
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
+
+AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
+OTHER_ID = "cks-0000000000000000b"
+
+
+@pytest.fixture
+def stubber(kms, monkeypatch):
+    client, stubber = kms
+    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
+    return stubber
+
+
+def run_module(capsys, **args):
+    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
+        kms_custom_key_store_info.main()
+    result = json.loads(capsys.readouterr().out)
+    assert (exit_info.value.code == 0) is not result.get("failed", False)
+    return result
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_every_store_is_listed_across_pages_with_a_remedy_for_each_failed_one(stubber, capsys, check_mode):
+    failed_xks = dict(store_entry("FAILED", "INVALID_CREDENTIALS", store_type="EXTERNAL_KEY_STORE"), CustomKeyStoreId=OTHER_ID)
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")], "Truncated": True, "NextMarker": "m1"}, {})
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [failed_xks], "Truncated": False}, {"Marker": "m1"})
+
+    result = run_module(capsys, _ansible_check_mode=check_mode)
+
+    assert result["changed"] is False
+    connected, failed = result["custom_key_stores"]
+    assert (connected["custom_key_store_id"], connected["connection_state"]) == (STORE_ID, "CONNECTED")
+    assert "connection_error_remedy" not in connected
+    assert (failed["custom_key_store_id"], failed["connection_error_code"]) == (OTHER_ID, "INVALID_CREDENTIALS")
+    # INVALID_CREDENTIALS has an XKS-specific remedy: the proxy credential, not kmsuser's password.
+    assert "proxy" in failed["connection_error_remedy"] and "kmsuser" not in failed["connection_error_remedy"]
+
+
+@pytest.mark.parametrize(
+    "args, selector",
+    [
+        ({"custom_key_store_id": STORE_ID}, {"CustomKeyStoreId": STORE_ID}),
+        ({"custom_key_store_name": STORE_NAME}, {"CustomKeyStoreName": STORE_NAME}),
+    ],
+)
+def test_one_store_by_id_or_name_costs_one_call(stubber, capsys, args, selector):
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("FAILED", "USER_LOGGED_IN")]}, selector)
+
+    result = run_module(capsys, **args)
+
+    [store] = result["custom_key_stores"]
+    assert store["custom_key_store_name"] == STORE_NAME
+    assert "kmsuser" in store["connection_error_remedy"]
+
+
+@pytest.mark.parametrize("args", [{"custom_key_store_id": STORE_ID}, {"custom_key_store_name": "no-such-store"}])
+def test_an_unknown_store_is_an_empty_list_not_an_error(stubber, capsys, args):
+    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "not found", 400)
+
+    result = run_module(capsys, **args)
+
+    assert result == {"changed": False, "custom_key_stores": [], "invocation": result["invocation"]}
+
+
+def test_an_aws_refusal_is_one_sentence_without_a_traceback(stubber, capsys):
+    stubber.add_client_error("describe_custom_key_stores", "AccessDeniedException", "not authorized to perform kms:DescribeCustomKeyStores", 400)
+
+    result = run_module(capsys)
+
+    assert result["msg"] == "Failed to list custom key stores: AccessDeniedException: not authorized to perform kms:DescribeCustomKeyStores."
+    assert "exception" not in result
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"custom_key_store_id": STORE_ID, "custom_key_store_name": STORE_NAME}, "parameters are mutually exclusive: custom_key_store_id|custom_key_store_name"),
+        ({"custom_key_store_name": ""}, "custom_key_store_name must not be empty."),
+        ({"custom_key_store_id": " "}, "custom_key_store_id must not be empty."),
+    ],
+)
+def test_bad_selectors_fail_before_any_call(stubber, capsys, args, message):
+    result = run_module(capsys, **args)
+
+    assert result["msg"] == message
