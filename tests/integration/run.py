@@ -6,11 +6,14 @@
 Each target under tests/integration/targets/ is an ansible-test style role (tasks/main.yml). This
 runner starts one emulator on a free port, runs every target (or those named on the command line)
 as a role on localhost with `emulator_url` set, stops the emulator, and ends with the line
-"N passed, N failed". Run it from the collection root with ANSIBLE_COLLECTIONS_PATH pointing at an
+"N passed, N failed". Targets run a few at a time (--jobs): each one seeds and asserts on its own
+AWS Region of the emulator, so they never see each other's stores; a target's output is printed
+in one piece when it ends. Run it from the collection root with ANSIBLE_COLLECTIONS_PATH pointing at an
 ansible_collections/ tree that holds this collection and amazon.aws (make integration does this).
 """
 
 import argparse
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -51,24 +54,25 @@ def start_emulator():
 
 
 def run_target(target, url, workdir, verbosity):
+    """Run one target; return (passed, its ansible-playbook output ending with a verdict line)."""
     playbook = os.path.join(workdir, f"{target}.yml")
     with open(playbook, "w", encoding="utf-8") as handle:
         handle.write(PLAYBOOK.format(target=target))
     inventory = os.path.join(workdir, "inventory")
-    with open(inventory, "w", encoding="utf-8") as handle:
-        handle.write(INVENTORY.format(python=sys.executable))
     env = dict(os.environ, ANSIBLE_ROLES_PATH=TARGETS, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     command = ["ansible-playbook", "-i", inventory, playbook, "-e", f"emulator_url={url}"] + verbosity
     started = time.monotonic()
-    returncode = subprocess.call(command, env=env)
-    print(f"=== {target}: {'passed' if returncode == 0 else 'FAILED'} in {time.monotonic() - started:.1f} s", flush=True)
-    return returncode == 0
+    finished = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    passed = finished.returncode == 0
+    verdict = f"=== {target}: {'passed' if passed else 'FAILED'} in {time.monotonic() - started:.1f} s"
+    return passed, f"{finished.stdout}{verdict}\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", help="targets to run (default: all)")
     parser.add_argument("-v", action="count", default=0, help="ansible-playbook verbosity")
+    parser.add_argument("--jobs", type=int, default=3, help="targets run at the same time (default: 3)")
     args = parser.parse_args()
     targets = args.targets or sorted(
         name
@@ -81,7 +85,15 @@ def main():
     process, url = start_emulator()
     try:
         with tempfile.TemporaryDirectory() as workdir:
-            results = [run_target(target, url, workdir, verbosity) for target in targets]
+            with open(os.path.join(workdir, "inventory"), "w", encoding="utf-8") as handle:
+                handle.write(INVENTORY.format(python=sys.executable))
+            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+                runs = [pool.submit(run_target, target, url, workdir, verbosity) for target in targets]
+                results = []
+                for run in concurrent.futures.as_completed(runs):
+                    passed, output = run.result()
+                    print(output, end="", flush=True)
+                    results.append(passed)
     finally:
         process.terminate()
         process.wait(timeout=10)
