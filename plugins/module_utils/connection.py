@@ -8,7 +8,7 @@
 import copy
 import time
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import describe_connection_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import error_fields
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import failure_sentence
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import THROTTLING_ERROR_CODES
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
@@ -240,9 +240,7 @@ class ConnectionRunner:
             "actions": list(self.actions),
         }
         if state == "FAILED":
-            code = entry.get("ConnectionErrorCode")
-            result["connection_error_code"] = code
-            result["connection_error_remedy"] = describe_connection_error(code, entry.get("CustomKeyStoreType")).remedy
+            result.update(error_fields(entry.get("ConnectionErrorCode"), entry.get("CustomKeyStoreType")))
         if self.waited:
             result["state_history"] = list(self.history)
         if before is not None:

@@ -155,6 +155,17 @@ def describe_connection_error(code, store_type=None):
     return ErrorDescription(UNKNOWN, f"KMS reported connection error code {code}.", f"For this code, {_GUIDE}.")
 
 
+def error_fields(code, store_type=None):
+    """The result keys that explain a FAILED store: its code, the code's class, meaning and remedy."""
+    info = describe_connection_error(code, store_type)
+    return {
+        "connection_error_code": code,
+        "connection_error_class": info.error_class,
+        "connection_error_meaning": info.meaning,
+        "connection_error_remedy": info.remedy,
+    }
+
+
 def failure_sentence(label, code, store_type=None):
     """One message naming the store, the code, what it means and what to do next."""
     info = describe_connection_error(code, store_type)

@@ -168,6 +168,19 @@ connection_error_code:
   returned: when connection_state is FAILED
   type: str
   sample: INSUFFICIENT_CLOUDHSM_HSMS
+connection_error_class:
+  description:
+    - What kind of problem RV(connection_error_code) is, which says what can repair it (the C(connect) role acts on it).
+    - V(transient), V(hsm_capacity), V(credentials), V(operator_action), V(cluster_network), V(xks_configuration),
+      or V(unknown) for a code this collection does not know yet.
+  returned: when connection_state is FAILED
+  type: str
+  sample: hsm_capacity
+connection_error_meaning:
+  description: What AWS documents RV(connection_error_code) to mean.
+  returned: when connection_state is FAILED
+  type: str
+  sample: The CloudHSM cluster has no ACTIVE HSM.
 connection_error_remedy:
   description: What the operator should do about RV(connection_error_code).
   returned: when connection_state is FAILED

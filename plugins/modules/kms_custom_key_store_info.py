@@ -100,6 +100,20 @@ custom_key_stores:
       type: str
       returned: when connection_state is FAILED
       sample: Log kmsuser out of every CloudHSM client ..., then connect the store again.
+    connection_error_class:
+      description:
+        - What kind of problem RV(custom_key_stores[].connection_error_code) is, which says what can repair it
+          (the C(connect) role acts on it).
+        - V(transient), V(hsm_capacity), V(credentials), V(operator_action), V(cluster_network), V(xks_configuration),
+          or V(unknown) for a code this collection does not know yet.
+      type: str
+      returned: when connection_state is FAILED
+      sample: operator_action
+    connection_error_meaning:
+      description: What AWS documents RV(custom_key_stores[].connection_error_code) to mean.
+      type: str
+      returned: when connection_state is FAILED
+      sample: The kmsuser crypto user is logged in to the cluster, which stops KMS from rotating its password and logging in.
     creation_date:
       description: When the store was created, in ISO 8601.
       type: str
@@ -112,9 +126,14 @@ custom_key_stores:
       description: The external key store proxy configuration (never the secret access key).
       type: dict
       returned: for EXTERNAL_KEY_STORE stores
+region:
+  description: The AWS Region the stores were described in.
+  returned: always
+  type: str
+  sample: eu-west-1
 """
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import describe_connection_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import error_fields
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import list_custom_key_stores
@@ -134,8 +153,7 @@ def describe_stores(client, custom_key_store_id=None, custom_key_store_name=None
 def info_entry(entry):
     store = normalize_custom_key_store(entry)
     if store["connection_state"] == "FAILED":
-        code = store.get("connection_error_code")
-        store["connection_error_remedy"] = describe_connection_error(code, store["custom_key_store_type"]).remedy
+        store.update(error_fields(store.get("connection_error_code"), store["custom_key_store_type"]))
     return store
 
 
@@ -154,7 +172,7 @@ def main():
         entries = describe_stores(module.client("kms"), module.params["custom_key_store_id"], module.params["custom_key_store_name"])
     except AnsibleKMSError as error:
         module.fail_aws_error(error)
-    module.exit_json(changed=False, custom_key_stores=[info_entry(entry) for entry in entries])
+    module.exit_json(changed=False, custom_key_stores=[info_entry(entry) for entry in entries], region=module.region)
 
 
 if __name__ == "__main__":

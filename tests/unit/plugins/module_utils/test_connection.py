@@ -147,6 +147,8 @@ def test_failed_store_without_reconnect_fails_with_code_and_remedy(kms, fake_clo
     assert failure.value.result["changed"] is False
     assert failure.value.result["connection_error_code"] == "USER_LOGGED_IN"
     assert failure.value.result["connection_error_remedy"].startswith("Log kmsuser out")
+    assert failure.value.result["connection_error_class"] == "operator_action"
+    assert failure.value.result["connection_error_meaning"].startswith("The kmsuser crypto user is logged in")
     assert "state_history" not in failure.value.result  # returned only when the run waited
 
 

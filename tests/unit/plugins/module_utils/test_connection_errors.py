@@ -65,3 +65,12 @@ def test_failure_sentence_names_store_code_meaning_and_next_step():
     sentence = failure_sentence("payments-hsm", "CLUSTER_NOT_FOUND", "AWS_CLOUDHSM")
     assert sentence.startswith("Custom key store payments-hsm is FAILED with CLUSTER_NOT_FOUND: KMS cannot find")
     assert "Next step: Create a cluster from a recent backup" in sentence
+
+
+def test_error_fields_are_the_result_keys_of_a_failed_store():
+    assert connection_errors.error_fields("USER_NOT_FOUND", "AWS_CLOUDHSM") == {
+        "connection_error_code": "USER_NOT_FOUND",
+        "connection_error_class": "credentials",
+        "connection_error_meaning": "KMS cannot find a kmsuser crypto user in the cluster.",
+        "connection_error_remedy": connection_errors.describe_connection_error("USER_NOT_FOUND").remedy,
+    }

@@ -44,8 +44,10 @@ def test_every_store_is_listed_across_pages_with_a_remedy_for_each_failed_one(st
     assert result["changed"] is False
     connected, failed = result["custom_key_stores"]
     assert (connected["custom_key_store_id"], connected["connection_state"]) == (STORE_ID, "CONNECTED")
-    assert "connection_error_remedy" not in connected
+    assert not [key for key in connected if key.startswith("connection_error")]
     assert (failed["custom_key_store_id"], failed["connection_error_code"]) == (OTHER_ID, "INVALID_CREDENTIALS")
+    assert failed["connection_error_class"] == "xks_configuration"
+    assert failed["connection_error_meaning"].startswith("The store's XKS proxy authentication credential is not valid")
     # INVALID_CREDENTIALS has an XKS-specific remedy: the proxy credential, not kmsuser's password.
     assert "proxy" in failed["connection_error_remedy"] and "kmsuser" not in failed["connection_error_remedy"]
 
@@ -65,6 +67,7 @@ def test_one_store_by_id_or_name_costs_one_call(stubber, capsys, args, selector)
     [store] = result["custom_key_stores"]
     assert store["custom_key_store_name"] == STORE_NAME
     assert "kmsuser" in store["connection_error_remedy"]
+    assert store["connection_error_class"] == "operator_action"
 
 
 @pytest.mark.parametrize("args", [{"custom_key_store_id": STORE_ID}, {"custom_key_store_name": "no-such-store"}])
@@ -73,7 +76,7 @@ def test_an_unknown_store_is_an_empty_list_not_an_error(stubber, capsys, args):
 
     result = run_module(capsys, **args)
 
-    assert result == {"changed": False, "custom_key_stores": [], "invocation": result["invocation"]}
+    assert result == {"changed": False, "custom_key_stores": [], "region": "us-east-1", "invocation": result["invocation"]}
 
 
 def test_an_aws_refusal_is_one_sentence_without_a_traceback(stubber, capsys):
