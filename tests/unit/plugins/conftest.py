@@ -5,9 +5,18 @@
 
 import boto3
 import pytest
+from ansible.module_utils.common import warnings as ansible_warnings
 from botocore.stub import Stubber
 
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def fresh_module_warnings():
+    """Each module run is a process of its own in Ansible: no warning of one test reaches the next."""
+    yield
+    ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    ansible_warnings._global_deprecations.clear()  # pylint: disable=protected-access
 
 
 @pytest.fixture
@@ -28,3 +37,14 @@ def fake_clock():
 @pytest.fixture
 def kms_stubbed(kms):
     return kms
+
+
+@pytest.fixture
+def cloudhsm():
+    """A CloudHSM v2 client, checked by botocore's Stubber against the cloudhsmv2 model."""
+    client = boto3.client(
+        "cloudhsmv2", region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()

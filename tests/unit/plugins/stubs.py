@@ -47,3 +47,41 @@ class FakeClock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+# CloudHSM v2: a cluster with subnets in three Availability Zones, and HSMs as AWS describes them.
+HSM_CLUSTER_ID = "cluster-2utuvsl75us"
+HSM_SUBNETS = {"us-east-1a": "subnet-0aaa1111", "us-east-1b": "subnet-0bbb2222", "us-east-1c": "subnet-0ccc3333"}
+
+
+def hsm_entry(availability_zone, state="ACTIVE", hsm_id="hsm-abcdefghij2", eni_ip=None, cluster_id=HSM_CLUSTER_ID):
+    """A DescribeClusters Hsm as AWS returns it."""
+    index = sorted(HSM_SUBNETS).index(availability_zone) + 1 if availability_zone in HSM_SUBNETS else 9
+    return {
+        "HsmId": hsm_id,
+        "AvailabilityZone": availability_zone,
+        "ClusterId": cluster_id,
+        "SubnetId": HSM_SUBNETS.get(availability_zone, "subnet-0fff9999"),
+        "EniId": "eni-0123456789abcdef" + str(index),
+        "EniIp": eni_ip or f"10.0.{index}.4",
+        "HsmType": "hsm1.medium",
+        "State": state,
+        "StateMessage": f"HSM is {state.lower()}.",
+    }
+
+
+def cluster_entry(hsms=(), state="ACTIVE", cluster_id=HSM_CLUSTER_ID, vpc_id="vpc-0a1b2c3d", subnets=None):
+    """A DescribeClusters Cluster as AWS returns it."""
+    return {
+        "ClusterId": cluster_id,
+        "State": state,
+        "StateMessage": f"Cluster is {state.lower()}.",
+        "HsmType": "hsm1.medium",
+        "SubnetMapping": dict(HSM_SUBNETS if subnets is None else subnets),
+        "VpcId": vpc_id,
+        "SecurityGroup": "sg-0123456789abcdef0",
+        "Hsms": list(hsms),
+        "CreateTimestamp": datetime.datetime(2026, 11, 2, 9, 30, tzinfo=datetime.timezone.utc),
+        "BackupPolicy": "DEFAULT",
+        "TagList": [{"Key": "Name", "Value": "payments"}],
+    }

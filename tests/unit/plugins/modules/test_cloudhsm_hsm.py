@@ -1,0 +1,218 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""cloudhsm_hsm as Ansible runs it: arguments in, one JSON result out, CloudHSM behind botocore's Stubber."""
+
+import functools
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils import cloudhsm as hsm_utils
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
+
+AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
+BY_ID = {"Filters": {"clusterIds": [HSM_CLUSTER_ID]}}
+NEW_HSM = "hsm-newnewnew22"
+
+
+@pytest.fixture
+def stubber(cloudhsm, monkeypatch, fake_clock):
+    client, stubber = cloudhsm
+    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
+    # The module's waits run on the fake clock.
+    monkeypatch.setattr(cloudhsm_hsm, "HsmRunner", functools.partial(hsm_utils.HsmRunner, sleep=fake_clock.sleep, clock=fake_clock.clock))
+    return stubber
+
+
+def run_module(capsys, **args):
+    with patch_module_args(dict(AWS, cluster_id=HSM_CLUSTER_ID, **args)), pytest.raises(SystemExit) as exit_info:
+        cloudhsm_hsm.main()
+    result = json.loads(capsys.readouterr().out)
+    assert (exit_info.value.code == 0) is not result.get("failed", False)
+    return result
+
+
+def expect_describe(stubber, *hsms, clusters=None):
+    stubber.add_response("describe_clusters", {"Clusters": [cluster_entry(hsms)] if clusters is None else clusters}, BY_ID)
+
+
+def expect_create(stubber, zone="us-east-1a", **extra):
+    created = hsm_entry(zone, "CREATE_IN_PROGRESS", NEW_HSM, eni_ip=extra.get("IpAddress"))
+    stubber.add_response("create_hsm", {"Hsm": created}, dict({"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": zone}, **extra))
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+@pytest.mark.parametrize("state", ["ACTIVE", "CREATE_IN_PROGRESS"])
+def test_an_hsm_already_serving_the_zone_costs_exactly_one_call(stubber, capsys, check_mode, state):
+    expect_describe(stubber, hsm_entry("us-east-1a", state))
+
+    result = run_module(capsys, availability_zone="us-east-1a", _ansible_check_mode=check_mode)
+
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert result["hsm"]["hsm_id"] == "hsm-abcdefghij2"
+    assert result["hsm"]["state"] == state
+
+
+def test_create_and_wait_until_active(stubber, capsys, fake_clock):
+    expect_describe(stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"))
+    expect_create(stubber)
+    expect_describe(stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
+    expect_describe(stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "ACTIVE", NEW_HSM))
+
+    result = run_module(capsys, availability_zone="us-east-1a", wait=True, _ansible_diff=True)
+
+    assert result["changed"] is True
+    assert result["actions"] == ["CreateHsm"]
+    assert result["cluster_id"] == HSM_CLUSTER_ID
+    assert (result["hsm"]["hsm_id"], result["hsm"]["state"]) == (NEW_HSM, "ACTIVE")
+    assert result["diff"]["before"] == {"state": "absent"}
+    assert result["diff"]["after"]["state"] == "ACTIVE"
+    assert fake_clock.sleeps == [1.0, 2.0]
+
+
+def test_create_without_wait_returns_create_in_progress(stubber, capsys):
+    expect_describe(stubber)
+    expect_create(stubber, "us-east-1b", IpAddress="10.0.2.50")
+
+    result = run_module(capsys, subnet_id="subnet-0bbb2222", ip_address="10.0.2.50")
+
+    assert result["changed"] is True
+    assert (result["hsm"]["state"], result["hsm"]["availability_zone"], result["hsm"]["eni_ip"]) == ("CREATE_IN_PROGRESS", "us-east-1b", "10.0.2.50")
+
+
+def test_check_mode_describes_once_and_shows_the_would_be_hsm(stubber, capsys):
+    expect_describe(stubber)
+
+    result = run_module(capsys, availability_zone="us-east-1c", _ansible_check_mode=True, _ansible_diff=True)
+
+    assert result["changed"] is True
+    assert result["actions"] == ["CreateHsm"]
+    assert result["hsm"] == {"cluster_id": HSM_CLUSTER_ID, "availability_zone": "us-east-1c", "subnet_id": "subnet-0ccc3333", "state": "CREATE_IN_PROGRESS"}
+    assert result["diff"] == {
+        "before": {"state": "absent"},
+        "after": {"availability_zone": "us-east-1c", "subnet_id": "subnet-0ccc3333", "state": "CREATE_IN_PROGRESS"},
+    }
+
+
+@pytest.mark.parametrize("selector", [{"hsm_id": "hsm-abcdefghij2"}, {"eni_ip": "10.0.1.4"}, {"eni_id": "eni-0123456789abcdef1"}])
+def test_delete_and_wait_until_gone(stubber, capsys, selector):
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    stubber.add_response("delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"})
+    expect_describe(stubber)
+
+    result = run_module(capsys, state="absent", wait=True, **selector)
+
+    assert result["changed"] is True
+    assert result["actions"] == ["DeleteHsm"]
+    assert result["hsm"] == {}
+    assert result["diff"] == {
+        "before": {"hsm_id": "hsm-abcdefghij2", "availability_zone": "us-east-1a", "subnet_id": "subnet-0aaa1111", "eni_ip": "10.0.1.4", "state": "ACTIVE"},
+        "after": {"state": "absent"},
+    }
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_deleting_an_hsm_that_is_not_there_costs_one_call(stubber, capsys, check_mode):
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+
+    result = run_module(capsys, state="absent", hsm_id="hsm-notthere222", wait=True, _ansible_check_mode=check_mode)
+
+    assert result["changed"] is False
+    assert result["hsm"] == {}
+
+
+@pytest.mark.parametrize("args", [{"availability_zone": "us-east-1a"}, {"state": "absent", "hsm_id": "hsm-abcdefghij2"}])
+def test_unknown_cluster_fails_with_one_sentence(stubber, capsys, args):
+    expect_describe(stubber, clusters=[])
+
+    result = run_module(capsys, **args)
+
+    assert result["msg"] == f"CloudHSM cluster {HSM_CLUSTER_ID} not found in us-east-1."
+    assert result["changed"] is False
+    assert "exception" not in result
+
+
+def test_unknown_zone_lists_the_clusters_zones(stubber, capsys):
+    expect_describe(stubber)
+
+    result = run_module(capsys, availability_zone="us-east-1d")
+
+    assert result["msg"] == (
+        f"availability_zone us-east-1d is not an Availability Zone of CloudHSM cluster {HSM_CLUSTER_ID}; "
+        "set it to one of the cluster's: us-east-1a, us-east-1b, us-east-1c."
+    )
+    assert result["actions"] == []
+
+
+def test_aws_refusal_is_one_sentence_without_traceback(stubber, capsys):
+    expect_describe(stubber)
+    stubber.add_client_error("create_hsm", "CloudHsmInvalidRequestException", "Cannot add an HSM to cluster while it is CREATE_IN_PROGRESS.", 400)
+
+    result = run_module(capsys, availability_zone="us-east-1a")
+
+    assert result["msg"] == (
+        f"Failed to create an HSM in us-east-1a of CloudHSM cluster {HSM_CLUSTER_ID}: CloudHsmInvalidRequestException: "
+        "Cannot add an HSM to cluster while it is CREATE_IN_PROGRESS."
+    )
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert "exception" not in result
+
+
+def test_ip_address_mismatch_is_a_warning(stubber, capsys):
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+
+    result = run_module(capsys, availability_zone="us-east-1a", ip_address="10.0.1.99")
+
+    assert result["changed"] is False
+    # ansible-core 2.19 wraps each warning in an event; earlier versions give the string.
+    assert len(result["warnings"]) == 1
+    assert (
+        f"HSM hsm-abcdefghij2 already serves us-east-1a of CloudHSM cluster {HSM_CLUSTER_ID} at 10.0.1.4, so ip_address 10.0.1.99 was not used."
+    ) in json.dumps(result["warnings"])
+
+
+def test_timeout_fails_with_the_last_state(stubber, capsys, fake_clock):
+    expect_describe(stubber)
+    expect_create(stubber)
+    for _poll in range(3):  # at 1, 3 and 5 s
+        expect_describe(stubber, hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
+
+    result = run_module(capsys, availability_zone="us-east-1a", wait=True, wait_timeout=5)
+
+    assert result["msg"].startswith(f"Timed out after 5 s waiting for HSM {NEW_HSM} in us-east-1a of CloudHSM cluster {HSM_CLUSTER_ID} to become ACTIVE")
+    assert "(last observed state: CREATE_IN_PROGRESS). AWS carries on with the operation: run the task again to resume waiting" in result["msg"]
+    assert result["changed"] is True
+    assert result["actions"] == ["CreateHsm"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({}, "state is present but any of the following are missing: availability_zone, subnet_id"),
+        ({"state": "absent"}, "state is absent but any of the following are missing: hsm_id, eni_id, eni_ip"),
+        ({"availability_zone": "us-east-1a", "subnet_id": "subnet-0aaa1111"}, "mutually exclusive: availability_zone|subnet_id"),
+        ({"state": "absent", "hsm_id": "hsm-abcdefghij2", "eni_ip": "10.0.1.4"}, "mutually exclusive: hsm_id|eni_id|eni_ip"),
+        ({"availability_zone": "us-east-1a", "wait_timeout": 0}, "wait_timeout must be greater than 0 seconds, got 0."),
+        ({"availability_zone": "us-east-1a", "wait_timeout": -1}, "wait_timeout must be greater than 0 seconds, got -1."),
+        ({"availability_zone": "us-east-1a", "hsm_id": "hsm-abcdefghij2"}, "hsm_id is used only with state=absent; remove it, or set state=absent."),
+        ({"state": "absent", "eni_ip": "10.0.1.4", "ip_address": "10.0.1.4"}, "ip_address is used only with state=present; remove it, or set state=present."),
+        ({"availability_zone": " "}, "availability_zone must not be empty."),
+        ({"cluster_id": "", "availability_zone": "us-east-1a"}, "cluster_id must not be empty."),
+        ({"availability_zone": "us-east-1a", "state": "gone"}, "value of state must be one of: present, absent"),
+    ],
+)
+def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
+    with patch_module_args(dict(AWS, **dict({"cluster_id": HSM_CLUSTER_ID}, **args))), pytest.raises(SystemExit):
+        cloudhsm_hsm.main()
+    result = json.loads(capsys.readouterr().out)
+
+    assert result["failed"] is True
+    assert message in result["msg"]
