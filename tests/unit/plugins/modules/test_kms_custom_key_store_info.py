@@ -91,7 +91,10 @@ def test_an_aws_refusal_is_one_sentence_without_a_traceback(stubber, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        ({"custom_key_store_id": STORE_ID, "custom_key_store_name": STORE_NAME}, "parameters are mutually exclusive: custom_key_store_id|custom_key_store_name"),
+        (
+            {"custom_key_store_id": STORE_ID, "custom_key_store_name": STORE_NAME},
+            "parameters are mutually exclusive: custom_key_store_id|custom_key_store_name",
+        ),
         ({"custom_key_store_name": ""}, "custom_key_store_name must not be empty."),
         ({"custom_key_store_id": " "}, "custom_key_store_id must not be empty."),
     ],
