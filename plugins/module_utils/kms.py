@@ -81,3 +81,30 @@ def disconnect_custom_key_store(client, custom_key_store_id):
 def normalize_custom_key_store(entry):
     """snake_case keys and ISO 8601 dates, as the modules return a store."""
     return boto3_resource_to_ansible_dict(entry, transform_tags=False, force_tags=False)
+
+
+# CreateCustomKeyStore is retried only when KMS refused the request outright (throttling): after an
+# internal error the store may exist already, and a second attempt would only answer "name in use".
+kms_create_retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=["ThrottlingException"])
+
+
+@KMSErrorHandler.common_error_handler("create custom key store {custom_key_store_name}")
+@kms_create_retry
+def create_custom_key_store(client, custom_key_store_name, request):
+    """CreateCustomKeyStore with the other request members in `request`; returns the new store's ID."""
+    return client.create_custom_key_store(CustomKeyStoreName=custom_key_store_name, **request)["CustomKeyStoreId"]
+
+
+@KMSErrorHandler.common_error_handler("update custom key store {label}")
+@kms_retry
+def update_custom_key_store(client, custom_key_store_id, label, changes):
+    """UpdateCustomKeyStore with only the members in `changes` (NewCustomKeyStoreName, KeyStorePassword, ...)."""
+    client.update_custom_key_store(CustomKeyStoreId=custom_key_store_id, **changes)
+
+
+@KMSErrorHandler.deletion_error_handler("delete custom key store {label}")
+@kms_retry
+def delete_custom_key_store(client, custom_key_store_id, label):
+    """DeleteCustomKeyStore; True when deleted, False when AWS no longer knows the store (already gone)."""
+    client.delete_custom_key_store(CustomKeyStoreId=custom_key_store_id)
+    return True

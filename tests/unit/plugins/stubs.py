@@ -85,3 +85,24 @@ def cluster_entry(hsms=(), state="ACTIVE", cluster_id=HSM_CLUSTER_ID, vpc_id="vp
         "BackupPolicy": "DEFAULT",
         "TagList": [{"Key": "Name", "Value": "payments"}],
     }
+
+
+# Custom key store definitions (kms_custom_key_store): secrets the tests look for in every result.
+KMSUSER_PASSWORD = "kmsuser-Passw0rd-1"
+XKS_ACCESS_KEY_ID = "ABCDEFGHIJKLMNOPQRST"
+XKS_SECRET = "Sup3rSecretXksKeyMaterial0123456789abcdefghij"
+_XKS_CONFIG_KEYS = ("Connectivity", "AccessKeyId", "UriEndpoint", "UriPath", "VpcEndpointServiceName", "VpcEndpointServiceOwner")
+
+
+def entry_with(entry, **members):
+    """A copy of a Describe entry with some members replaced; XKS proxy settings go into XksProxyConfiguration."""
+    entry = dict(entry)
+    if "XksProxyConfiguration" in entry:
+        entry["XksProxyConfiguration"] = dict(entry["XksProxyConfiguration"])
+    for key, value in members.items():
+        target = entry["XksProxyConfiguration"] if key in _XKS_CONFIG_KEYS else entry
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+    return entry

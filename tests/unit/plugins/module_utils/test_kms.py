@@ -69,3 +69,52 @@ def test_collection_version_matches_galaxy_yml():
     with open(__file__.rsplit("/tests/", 1)[0] + "/galaxy.yml", encoding="utf-8") as galaxy:
         version = re.search(r"^version:\s*(\S+)", galaxy.read(), re.MULTILINE).group(1).strip("\"'")
     assert version == COLLECTION_VERSION
+
+
+def test_create_sends_the_request_and_returns_the_new_id(kms_stubbed):
+    client, stubber = kms_stubbed
+    request = {"CustomKeyStoreType": "AWS_CLOUDHSM", "CloudHsmClusterId": "cluster-1234567abcd", "TrustAnchorCertificate": "pem",
+               "KeyStorePassword": "kmsuser-Passw0rd"}
+    stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID}, dict(CustomKeyStoreName="payments-hsm", **request))
+    assert kms.create_custom_key_store(client, "payments-hsm", request) == STORE_ID
+
+
+def test_create_refusal_names_the_store(kms_stubbed):
+    client, stubber = kms_stubbed
+    stubber.add_client_error("create_custom_key_store", "CustomKeyStoreNameInUseException", "name in use", 400)
+    with pytest.raises(kms.AnsibleKMSError) as error:
+        kms.create_custom_key_store(client, "payments-hsm", {})
+    assert aws_error_sentence(error.value) == "Failed to create custom key store payments-hsm: CustomKeyStoreNameInUseException: name in use."
+
+
+def test_update_sends_only_the_given_members(kms_stubbed):
+    client, stubber = kms_stubbed
+    stubber.add_response("update_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID, "NewCustomKeyStoreName": "renamed"})
+    assert kms.update_custom_key_store(client, STORE_ID, "payments-hsm", {"NewCustomKeyStoreName": "renamed"}) is None
+
+
+def test_update_refusal_names_the_store(kms_stubbed):
+    client, stubber = kms_stubbed
+    stubber.add_client_error("update_custom_key_store", "CustomKeyStoreInvalidStateException", "not DISCONNECTED", 400)
+    with pytest.raises(kms.AnsibleKMSError) as error:
+        kms.update_custom_key_store(client, STORE_ID, "payments-hsm", {"CloudHsmClusterId": "cluster-1234567abcd"})
+    assert kms.error_code(error.value) == "CustomKeyStoreInvalidStateException"
+    assert aws_error_sentence(error.value).startswith("Failed to update custom key store payments-hsm: ")
+
+
+@pytest.mark.parametrize("error, deleted", [(None, True), ("CustomKeyStoreNotFoundException", False)])
+def test_delete_is_true_when_deleted_and_false_when_already_gone(kms_stubbed, error, deleted):
+    client, stubber = kms_stubbed
+    if error:
+        stubber.add_client_error("delete_custom_key_store", error, "gone", 400, expected_params={"CustomKeyStoreId": STORE_ID})
+    else:
+        stubber.add_response("delete_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
+    assert kms.delete_custom_key_store(client, STORE_ID, "payments-hsm") is deleted
+
+
+def test_delete_refusal_keeps_the_aws_code(kms_stubbed):
+    client, stubber = kms_stubbed
+    stubber.add_client_error("delete_custom_key_store", "CustomKeyStoreHasCMKsException", "holds keys", 400)
+    with pytest.raises(kms.AnsibleKMSError) as error:
+        kms.delete_custom_key_store(client, STORE_ID, "payments-hsm")
+    assert kms.error_code(error.value) == "CustomKeyStoreHasCMKsException"

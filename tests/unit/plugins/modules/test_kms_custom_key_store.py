@@ -1,0 +1,176 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""kms_custom_key_store as Ansible runs it: arguments in, one JSON result out, KMS behind botocore's Stubber."""
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import XKS_ACCESS_KEY_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import XKS_SECRET
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
+
+AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
+ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+CREDENTIAL = {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET}
+
+
+@pytest.fixture
+def stubber(kms, monkeypatch):
+    client, stub = kms
+    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
+    return stub
+
+
+def run_module(capsys, **args):
+    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
+        kms_custom_key_store.main()
+    output = capsys.readouterr().out
+    result = json.loads(output)
+    assert (exit_info.value.code == 0) is not result.get("failed", False)
+    assert KMSUSER_PASSWORD not in output and XKS_SECRET not in output
+    return result
+
+
+def test_create_a_cloudhsm_store(stubber, capsys):
+    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+    stubber.add_response(
+        "create_custom_key_store",
+        {"CustomKeyStoreId": STORE_ID},
+        {
+            "CustomKeyStoreName": STORE_NAME,
+            "CustomKeyStoreType": "AWS_CLOUDHSM",
+            "CloudHsmClusterId": CLUSTER_ID,
+            "TrustAnchorCertificate": ANCHOR,
+            "KeyStorePassword": KMSUSER_PASSWORD,
+        },
+    )
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+
+    result = run_module(
+        capsys,
+        custom_key_store_name=STORE_NAME,
+        cloud_hsm_cluster_id=CLUSTER_ID,
+        trust_anchor_certificate=ANCHOR,
+        key_store_password=KMSUSER_PASSWORD,
+        _ansible_diff=True,
+    )
+
+    assert result["changed"] is True
+    assert result["actions"] == ["CreateCustomKeyStore"]
+    assert result["custom_key_store"]["custom_key_store_id"] == STORE_ID
+    assert result["custom_key_store"]["connection_state"] == "DISCONNECTED"
+    assert result["diff"]["after"]["secrets_updated"] == ["key_store_password"]
+
+
+def test_update_xks_credential_always_in_check_mode_makes_one_call(stubber, capsys):
+    stubber.add_response(
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("CONNECTED", store_type="EXTERNAL_KEY_STORE")]},
+        {"CustomKeyStoreName": STORE_NAME},
+    )
+
+    result = run_module(
+        capsys,
+        custom_key_store_name=STORE_NAME,
+        custom_key_store_type="EXTERNAL_KEY_STORE",
+        xks_proxy_authentication_credential=CREDENTIAL,
+        update_password="always",
+        _ansible_check_mode=True,
+        _ansible_diff=True,
+    )
+
+    assert result["changed"] is True
+    assert result["actions"] == ["UpdateCustomKeyStore"]
+    assert result["diff"]["after"]["secrets_updated"] == ["xks_proxy_authentication_credential"]
+    assert result["custom_key_store"]["connection_state"] == "CONNECTED"
+
+
+def test_refusal_without_allow_disconnect_is_one_sentence_and_changes_nothing(stubber, capsys):
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": STORE_NAME})
+
+    result = run_module(capsys, custom_key_store_name=STORE_NAME, key_store_password=KMSUSER_PASSWORD, update_password="always")
+
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert result["msg"].startswith(f"Custom key store {STORE_NAME} is CONNECTED, and AWS changes key_store_password only while")
+    assert "exception" not in result
+
+
+def test_aws_refusal_with_a_known_remedy(stubber, capsys):
+    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+    stubber.add_client_error("create_custom_key_store", "IncorrectTrustAnchorException", "The trust anchor does not match.", 400)
+
+    result = run_module(
+        capsys,
+        custom_key_store_name=STORE_NAME,
+        cloud_hsm_cluster_id=CLUSTER_ID,
+        trust_anchor_certificate=ANCHOR,
+        key_store_password=KMSUSER_PASSWORD,
+    )
+
+    assert result["msg"] == (
+        f"Failed to create custom key store {STORE_NAME}: IncorrectTrustAnchorException: The trust anchor does not match. "
+        "Next step: Set trust_anchor_certificate to the content of the customerCA.crt file that initialized the cluster."
+    )
+    assert result["actions"] == []
+    assert "exception" not in result
+
+
+def test_other_aws_errors_are_one_line_without_traceback(stubber, capsys):
+    stubber.add_client_error(
+        "describe_custom_key_stores", "AccessDeniedException", "User is not authorized to perform kms:DescribeCustomKeyStores", 400
+    )
+
+    result = run_module(capsys, custom_key_store_name=STORE_NAME, state="absent")
+
+    assert result["msg"] == (
+        f"Failed to describe custom key store {STORE_NAME}: AccessDeniedException: "
+        "User is not authorized to perform kms:DescribeCustomKeyStores."
+    )
+    assert "exception" not in result
+
+
+def test_delete(stubber, capsys):
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    stubber.add_response("delete_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
+
+    result = run_module(capsys, custom_key_store_name=STORE_NAME, custom_key_store_id=STORE_ID, state="absent")
+
+    assert result["changed"] is True
+    assert result["actions"] == ["DeleteCustomKeyStore"]
+    assert result["custom_key_store"] == {}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({}, "missing required arguments: custom_key_store_name"),
+        ({"custom_key_store_name": ""}, "custom_key_store_name must not be empty."),
+        ({"custom_key_store_name": STORE_NAME, "wait_timeout": -1}, "wait_timeout must be greater than 0 seconds, got -1."),
+        ({"custom_key_store_name": STORE_NAME, "xks_proxy_uri_endpoint": "https://xks.example.com"},
+         "xks_proxy_uri_endpoint applies only to custom key stores of type EXTERNAL_KEY_STORE"),
+        ({"custom_key_store_name": STORE_NAME, "custom_key_store_type": "EXTERNAL_KEY_STORE",
+          "xks_proxy_authentication_credential": {"access_key_id": XKS_ACCESS_KEY_ID}},
+         "missing required arguments: raw_secret_access_key found in xks_proxy_authentication_credential"),
+        ({"custom_key_store_name": STORE_NAME, "custom_key_store_type": "EXTERNAL_KEY_STORE",
+          "xks_proxy_authentication_credential": {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET[:20]}},
+         "xks_proxy_authentication_credential.raw_secret_access_key must be 43 to 64 characters"),
+        ({"custom_key_store_name": STORE_NAME, "update_password": "sometimes"}, "value of update_password must be one of: on_create, always"),
+    ],
+)
+def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
+    result = run_module(capsys, **args)
+
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert XKS_SECRET[:20] not in json.dumps(result)
