@@ -4,7 +4,7 @@
 set -euo pipefail
 python=$1
 out=$(mktemp)
-PYTHONPATH=tests "$python" -m emulator --port 0 --seed playbooks/files/demo-world.json --connect-seconds 3 >"$out" &
+PYTHONPATH=tests "$python" -m emulator --port 0 --seed playbooks/files/demo-world.json --connect-seconds 3 --hsm-create-seconds 4 >"$out" &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null || true; wait "$emulator" 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 100); do
@@ -18,5 +18,5 @@ if [ -z "$url" ]; then
     exit 1
 fi
 echo "Emulator of KMS and CloudHSM listening on $url"
-ansible-playbook -i localhost, -c local \
+ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ansible-playbook -i localhost, -c local \
     -e "ansible_python_interpreter=$python" -e "emulator_url=$url" playbooks/demo.yml
