@@ -20,6 +20,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
 
 # botocore's CloudHSM v2 model: ClusterState and HsmState (a unit test keeps these equal to the model).
@@ -41,7 +42,6 @@ HSM_STATES = ("CREATE_IN_PROGRESS", "ACTIVE", "DEGRADED", "DELETE_IN_PROGRESS", 
 # CloudHSM answers ThrottlingException when a request exceeds its quota, and
 # CloudHsmInternalFailureException for transient faults on its side; amazon.aws's AWSRetry knows neither.
 RETRIED_ERROR_CODES = ["ThrottlingException", "CloudHsmInternalFailureException"]
-THROTTLING_ERROR_CODES = ("ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded")
 
 cloudhsm_retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=RETRIED_ERROR_CODES)
 # CreateHsm is retried when throttled (AWS refused it before acting) but not after an internal failure:
@@ -59,13 +59,6 @@ class CloudHSMErrorHandler(AWSErrorHandler):
     @classmethod
     def _is_missing(cls):
         return is_boto3_error_code("CloudHsmResourceNotFoundException")
-
-
-def error_code(error):
-    """The AWS error code behind an AnsibleAWSError (or a botocore ClientError), else None."""
-    cause = getattr(error, "exception", error)
-    response = getattr(cause, "response", None) or {}
-    return response.get("Error", {}).get("Code")
 
 
 # -- API calls ------------------------------------------------------------------------------
@@ -258,10 +251,6 @@ def selector_label(hsm_id=None, eni_id=None, eni_ip=None):
     return f"the HSM with ENI IP address {eni_ip}"
 
 
-def _is_throttling(error):
-    return error_code(error) in THROTTLING_ERROR_CODES
-
-
 class HsmRunner:
     """Makes sure an HSM serves an Availability Zone of a cluster (present), or that an HSM is deleted (absent).
 
@@ -379,7 +368,7 @@ class HsmRunner:
             try:
                 cluster = describe_cluster(self.client, self.cluster_id)
             except AnsibleCloudHSMError as error:
-                if not _is_throttling(error):
+                if not is_throttling(error):
                     raise
                 continue
             yield cluster

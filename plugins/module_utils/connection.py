@@ -8,14 +8,14 @@
 import copy
 import time
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import error_fields
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import failure_sentence
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import THROTTLING_ERROR_CODES
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import connect_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import disconnect_custom_key_store
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import error_code
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
 
@@ -96,10 +96,6 @@ def with_state(entry, state):
     if state != "FAILED":
         entry.pop("ConnectionErrorCode", None)
     return entry
-
-
-def _is_throttling(error):
-    return error_code(error) in THROTTLING_ERROR_CODES
 
 
 class ConnectionRunner:
@@ -215,7 +211,7 @@ class ConnectionRunner:
             try:
                 entry = self._describe()
             except AnsibleKMSError as error:
-                if not _is_throttling(error):
+                if not is_throttling(error):
                     raise
                 continue
             if entry["ConnectionState"] != from_state:

@@ -16,13 +16,13 @@ import copy
 import re
 import time
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import create_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import delete_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import error_code
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import update_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence

@@ -19,7 +19,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import b
 # KMS answers ThrottlingException when a custom key store operation exceeds its (low) request
 # quota, and KMSInternalException for transient faults; amazon.aws's AWSRetry knows neither.
 RETRIED_ERROR_CODES = ["ThrottlingException", "KMSInternalException"]
-THROTTLING_ERROR_CODES = ("ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded")
 
 kms_retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=RETRIED_ERROR_CODES)
 
@@ -34,13 +33,6 @@ class KMSErrorHandler(AWSErrorHandler):
     @classmethod
     def _is_missing(cls):
         return is_boto3_error_code("CustomKeyStoreNotFoundException")
-
-
-def error_code(error):
-    """The AWS error code behind an AnsibleAWSError (or a botocore ClientError), else None."""
-    cause = getattr(error, "exception", error)
-    response = getattr(cause, "response", None) or {}
-    return response.get("Error", {}).get("Code")
 
 
 def store_selector(custom_key_store_id=None, custom_key_store_name=None):

@@ -8,6 +8,7 @@ import botocore.session
 import pytest
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import cloudhsm as hsm_utils
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import CREATE
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import DELETE
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import WAIT
@@ -81,7 +82,7 @@ def test_describe_clusters_other_errors_are_one_sentence(cloudhsm):
     stubber.add_client_error("describe_clusters", "CloudHsmAccessDeniedException", "not allowed", 400)
     with pytest.raises(hsm_utils.AnsibleCloudHSMError) as error:
         hsm_utils.describe_clusters(client)
-    assert hsm_utils.error_code(error.value) == "CloudHsmAccessDeniedException"
+    assert error_code(error.value) == "CloudHsmAccessDeniedException"
     assert aws_error_sentence(error.value) == "Failed to describe CloudHSM clusters: CloudHsmAccessDeniedException: not allowed."
 
 

@@ -5,9 +5,12 @@
 
 import re
 
+import botocore.exceptions
 import pytest
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import kms
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
@@ -36,7 +39,7 @@ def test_describe_other_errors_raise_a_kms_error_naming_the_store(kms_stubbed):
     selector, label = kms.store_selector(custom_key_store_id=STORE_ID)
     with pytest.raises(kms.AnsibleKMSError) as error:
         kms.describe_custom_key_store(client, selector, label)
-    assert kms.error_code(error.value) == "AccessDeniedException"
+    assert error_code(error.value) == "AccessDeniedException"
     assert aws_error_sentence(error.value) == (
         f"Failed to describe custom key store {STORE_ID}: AccessDeniedException: not allowed to describe."
     )
@@ -98,7 +101,7 @@ def test_update_refusal_names_the_store(kms_stubbed):
     stubber.add_client_error("update_custom_key_store", "CustomKeyStoreInvalidStateException", "not DISCONNECTED", 400)
     with pytest.raises(kms.AnsibleKMSError) as error:
         kms.update_custom_key_store(client, STORE_ID, "payments-hsm", {"CloudHsmClusterId": "cluster-1234567abcd"})
-    assert kms.error_code(error.value) == "CustomKeyStoreInvalidStateException"
+    assert error_code(error.value) == "CustomKeyStoreInvalidStateException"
     assert aws_error_sentence(error.value).startswith("Failed to update custom key store payments-hsm: ")
 
 
@@ -117,4 +120,13 @@ def test_delete_refusal_keeps_the_aws_code(kms_stubbed):
     stubber.add_client_error("delete_custom_key_store", "CustomKeyStoreHasCMKsException", "holds keys", 400)
     with pytest.raises(kms.AnsibleKMSError) as error:
         kms.delete_custom_key_store(client, STORE_ID, "payments-hsm")
-    assert kms.error_code(error.value) == "CustomKeyStoreHasCMKsException"
+    assert error_code(error.value) == "CustomKeyStoreHasCMKsException"
+
+
+@pytest.mark.parametrize("code, throttled", [("ThrottlingException", True), ("Throttling", True), ("KMSInternalException", False)])
+def test_throttling_is_read_from_the_error_code(kms_stubbed, code, throttled):
+    client, stubber = kms_stubbed
+    stubber.add_client_error("describe_custom_key_stores", code, "slow down", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as error:
+        client.describe_custom_key_stores()
+    assert is_throttling(error.value) is throttled
