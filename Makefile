@@ -62,6 +62,7 @@ help:
 	@echo "make build-install-doc  build the tarball, install it offline, ansible-doc every module"
 	@echo "make emulator [PORT=$(PORT)]  run the KMS / CloudHSM emulator"
 	@echo "make demo               the demo playbook against the emulator"
+	@echo "make bench              measure the connection module against the emulator, rewrite docs/benchmarks.md"
 	@echo "make clean              remove build/, tests/output/ and the venvs"
 
 # --- tool environments -------------------------------------------------------------------
@@ -184,7 +185,7 @@ ee: $(DIST)/.built
 
 # --- running things ------------------------------------------------------------------------
 
-.PHONY: emulator demo clean
+.PHONY: emulator demo bench clean
 
 emulator: venv
 	PYTHONPATH=tests $(VENV)/bin/python -m emulator --port $(PORT)
@@ -192,6 +193,11 @@ emulator: venv
 # playbooks/demo.yml against an emulator seeded with playbooks/files/demo-world.json.
 demo: venv stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) scripts/demo.sh $(VENV)/bin/python
+
+# scripts/bench.py starts its own emulator, measures (about 5 minutes), prints a table and
+# rewrites docs/benchmarks.md. Not part of `make test`: timings depend on the machine.
+bench: venv stage
+	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python scripts/bench.py
 
 clean:
 	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output context

@@ -56,3 +56,11 @@ def test_a_transition_after_the_timeout_is_not_seen():
     calls, lag = detection(1300, 1200)
     assert lag is None
     assert calls == len(poll_times(1200))
+
+
+@pytest.mark.parametrize("transition_at, describe_calls, lag", [(300, 15, 1.0), (1200, 45, 0.0)])
+def test_benchmark_schedule_figures(transition_at, describe_calls, lag):
+    """make bench's metric 4: the run's Describe calls (the first read of the store, then the polls) and the lag."""
+    polls, seen_lag = detection(transition_at, 1200)
+    assert 1 + polls == describe_calls <= 45
+    assert seen_lag == lag
