@@ -50,4 +50,6 @@ def aws_error_sentence(error):
         detail = str(cause) if cause else ""
     message = error.message or "AWS request failed"
     sentence = f"{message}: {detail}" if detail else message
+    # botocore's parameter validation reports each problem on a line of its own.
+    sentence = " ".join(sentence.split())
     return sentence if sentence.endswith(".") else sentence + "."

@@ -5,6 +5,7 @@
 
 import re
 
+import boto3
 import botocore.exceptions
 import pytest
 
@@ -130,3 +131,14 @@ def test_throttling_is_read_from_the_error_code(kms_stubbed, code, throttled):
     with pytest.raises(botocore.exceptions.ClientError) as error:
         client.describe_custom_key_stores()
     assert is_throttling(error.value) is throttled
+
+
+def test_a_parameter_botocore_refuses_is_one_line():
+    # botocore checks parameters before sending anything (and before a Stubber answers), so no endpoint is reached.
+    client = boto3.client("kms", region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret")
+    with pytest.raises(kms.AnsibleKMSError) as error:
+        kms.describe_custom_key_store(client, {"CustomKeyStoreId": ""}, "''")
+    assert aws_error_sentence(error.value) == (
+        "Failed to describe custom key store '': Parameter validation failed: "
+        "Invalid length for parameter CustomKeyStoreId, value: 0, valid min length: 1."
+    )
