@@ -82,6 +82,30 @@ _SHAPES = {
     "raw_secret_access_key": (re.compile(r"^[a-zA-Z0-9/+=]{43,64}$"), "43 to 64 characters of A-Z, a-z, 0-9, /, + and ="),
 }
 
+# The formats KMS accepts for the other options (botocore's model: lengths and patterns, which AWS checks as a whole
+# match). botocore checks only lengths, in a multi-line message naming the API member, and leaves patterns to AWS,
+# whose ValidationException would come from a create or update call; checking them here names the option and makes
+# no call.
+_FORMATS = {
+    NAME: (re.compile(r"^.{1,256}$", re.S), "1 to 256 characters"),
+    "custom_key_store_id": (re.compile(r"^.{1,64}$", re.S), "1 to 64 characters, for example cks-1234567890abcdef0"),
+    "cloud_hsm_cluster_id": (re.compile(r"^cluster-[2-7a-zA-Z]{11,16}$"), "cluster- followed by 11 to 16 letters or digits 2 to 7"),
+    "trust_anchor_certificate": (re.compile(r"^.{1,5000}$", re.S), "1 to 5000 characters"),
+    "xks_proxy_uri_endpoint": (
+        re.compile(r"^(?=.{10,128}$)https://[a-zA-Z0-9.-]+$"),
+        "https:// followed by a DNS name (letters, digits, dots and hyphens), 10 to 128 characters in all, for example https://xks.example.com",
+    ),
+    "xks_proxy_uri_path": (
+        re.compile(r"^(?=.{10,128}$)(/[a-zA-Z0-9/_-]+)?/kms/xks/v[0-9]{1,2}$"),
+        "/kms/xks/v followed by the API version (1 or 2 digits), optionally after a prefix such as /example, 10 to 128 characters",
+    ),
+    "xks_proxy_vpc_endpoint_service_name": (
+        re.compile(r"^(?=.{20,64}$)(com|eu)[.]amazonaws[.]vpce[.]([a-z]+-){2,3}[0-9]+[.]vpce-svc-[0-9a-z]+$"),
+        "the name of a VPC endpoint service, for example com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+    ),
+    "xks_proxy_vpc_endpoint_service_owner": (re.compile(r"^[0-9]{12}$"), "an AWS account ID of 12 digits"),
+}
+
 # What to do about the AWS refusals an operator can cause. Codes not listed get AWS's own message only.
 ADVICE = {
     "CustomKeyStoreNameInUseException": "Choose another custom_key_store_name: names are unique in a Region.",
@@ -154,6 +178,7 @@ def check_options(params):
             raise KeyStoreFailure(f"{CREDENTIAL}.{sub} must not be empty.")
     if params["wait_timeout"] <= 0:
         raise KeyStoreFailure(f"wait_timeout must be greater than 0 seconds, got {params['wait_timeout']}.")
+    _check_formats(params, (NAME, "custom_key_store_id"))
     if params["state"] == "absent":
         return
     store_type = params["custom_key_store_type"]
@@ -174,6 +199,17 @@ def check_options(params):
     if params.get("xks_proxy_connectivity") == PUBLIC_ENDPOINT:
         # (VPC_ENDPOINT_SERVICE without a service name is checked against the store, which may have one.)
         _check_connectivity(params, PUBLIC_ENDPOINT)
+    _check_formats(params, [option for option in _FORMATS if option not in (NAME, "custom_key_store_id")])
+
+
+def _check_formats(params, options):
+    """Refuse the first of these options whose value KMS would refuse (no secret is among them)."""
+    for option in options:
+        value = params.get(option)
+        pattern, shape = _FORMATS[option]
+        if value is not None and not pattern.match(value):
+            shown = value if len(value) <= 80 and "\n" not in value else f"a value of {len(value)} characters"
+            raise KeyStoreFailure(f"{option} must be {shape}, got {shown}.")
 
 
 def _check_connectivity(params, connectivity, vpc_service_name=None):

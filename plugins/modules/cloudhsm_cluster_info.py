@@ -21,7 +21,7 @@ author:
 options:
   cluster_ids:
     description:
-      - Only the clusters with these ids, for example V(cluster-1a23b4cdefg).
+      - Only the clusters with these ids, for example V(cluster-jxhlf7644ne).
       - Omitted or empty, clusters are not filtered by id.
     type: list
     elements: str
@@ -68,7 +68,7 @@ EXAMPLES = r"""
 - name: Describe one cluster
   awskms.custom_key_store.cloudhsm_cluster_info:
     cluster_ids:
-      - cluster-1a23b4cdefg
+      - cluster-jxhlf7644ne
   register: payments
 
 - name: Check that it can back a custom key store
@@ -98,7 +98,7 @@ clusters:
     cluster_id:
       description: The id of the cluster.
       type: str
-      sample: cluster-1a23b4cdefg
+      sample: cluster-jxhlf7644ne
     state:
       description: The state of the cluster.
       type: str

@@ -28,7 +28,7 @@ author:
 options:
   cluster_id:
     description:
-      - The id of the CloudHSM cluster, for example V(cluster-1a23b4cdefg).
+      - The id of the CloudHSM cluster, for example V(cluster-jxhlf7644ne).
     type: str
     required: true
   state:
@@ -105,26 +105,26 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Make sure eu-west-1a has an HSM, and wait until it is ACTIVE (each HSM is billed by the hour)
   awskms.custom_key_store.cloudhsm_hsm:
-    cluster_id: cluster-1a23b4cdefg
+    cluster_id: cluster-jxhlf7644ne
     availability_zone: eu-west-1a
     wait: true
 
 - name: Make sure the AZ of one of the cluster's subnets has an HSM, at a given address
   awskms.custom_key_store.cloudhsm_hsm:
-    cluster_id: cluster-1a23b4cdefg
+    cluster_id: cluster-jxhlf7644ne
     subnet_id: subnet-0e5f6a7b
     ip_address: 10.0.2.20
 
 - name: Delete an HSM and wait until it is gone
   awskms.custom_key_store.cloudhsm_hsm:
-    cluster_id: cluster-1a23b4cdefg
+    cluster_id: cluster-jxhlf7644ne
     state: absent
     hsm_id: hsm-abcdefghij2
     wait: true
 
 - name: Delete the HSM at an IP address
   awskms.custom_key_store.cloudhsm_hsm:
-    cluster_id: cluster-1a23b4cdefg
+    cluster_id: cluster-jxhlf7644ne
     state: absent
     eni_ip: 10.0.1.12
 """
@@ -146,7 +146,7 @@ hsm:
     cluster_id:
       description: The id of the cluster.
       type: str
-      sample: cluster-1a23b4cdefg
+      sample: cluster-jxhlf7644ne
     availability_zone:
       description: The Availability Zone of the HSM.
       type: str
@@ -180,7 +180,7 @@ cluster_id:
   description: The id of the cluster.
   returned: always
   type: str
-  sample: cluster-1a23b4cdefg
+  sample: cluster-jxhlf7644ne
 actions:
   description: The CloudHSM API actions the run called (or, in check mode, would call).
   returned: always
@@ -189,6 +189,8 @@ actions:
   sample: [CreateHsm]
 """
 
+import re
+
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import HsmFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import HsmRunner
@@ -196,6 +198,25 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules im
 
 PRESENT_OPTIONS = ("availability_zone", "subnet_id", "ip_address")
 ABSENT_OPTIONS = ("hsm_id", "eni_id", "eni_ip")
+
+# The formats CloudHSM accepts (botocore's model patterns, which AWS checks as a whole match; botocore itself does not).
+# A malformed value would otherwise look like an unknown cluster or HSM, or reach CreateHsm and be refused there.
+_IPV4 = (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", "an IPv4 address, for example 10.0.1.4")
+FORMATS = {
+    "cluster_id": (r"cluster-[2-7a-zA-Z]{11,16}", "cluster- followed by 11 to 16 letters or digits 2 to 7"),
+    "hsm_id": (r"hsm-[2-7a-zA-Z]{11,16}", "hsm- followed by 11 to 16 letters or digits 2 to 7"),
+    "eni_id": (r"eni-[0-9a-fA-F]{8,17}", "eni- followed by 8 to 17 hexadecimal digits"),
+    "eni_ip": _IPV4,
+    "ip_address": _IPV4,
+}
+
+
+def malformed(option, value):
+    """True when the value of the option does not have the format CloudHSM accepts."""
+    pattern = FORMATS[option][0]
+    if not re.fullmatch(pattern, value, re.ASCII):
+        return True
+    return FORMATS[option] is _IPV4 and any(int(octet) > 255 for octet in value.split("."))
 
 
 def check_options(params):
@@ -210,6 +231,9 @@ def check_options(params):
         if params[option] is not None:
             other = "absent" if params["state"] == "present" else "present"
             return f"{option} is used only with state={other}; remove it, or set state={other}."
+    for option in FORMATS:
+        if params[option] is not None and malformed(option, params[option]):
+            return f"{option} must be {FORMATS[option][1]}, got {params[option]}."
     return None
 
 

@@ -174,7 +174,7 @@ EXAMPLES = r"""
     - name: Create the store (it is DISCONNECTED)
       awskms.custom_key_store.kms_custom_key_store:
         custom_key_store_name: production-hsm-store
-        cloud_hsm_cluster_id: cluster-1a23b4cdefg
+        cloud_hsm_cluster_id: cluster-jxhlf7644ne
         trust_anchor_certificate: "{{ lookup('ansible.builtin.file', 'customerCA.crt') }}"
         key_store_password: "{{ kmsuser_password }}"
       register: hsm_store
@@ -252,7 +252,7 @@ custom_key_store:
       description: The CloudHSM cluster that backs the store.
       type: str
       returned: for AWS_CLOUDHSM stores
-      sample: cluster-1a23b4cdefg
+      sample: cluster-jxhlf7644ne
     connection_state:
       description: The connection state of the store. A new store is C(DISCONNECTED).
       type: str

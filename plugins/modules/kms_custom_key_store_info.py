@@ -85,7 +85,7 @@ custom_key_stores:
       description: The CloudHSM cluster that backs the store.
       type: str
       returned: for AWS_CLOUDHSM stores
-      sample: cluster-1a23b4cdefg
+      sample: cluster-jxhlf7644ne
     connection_state:
       description: The connection state of the store.
       type: str

@@ -8,7 +8,7 @@ import datetime
 
 STORE_ID = "cks-1234567890abcdef0"
 STORE_NAME = "payments-hsm"
-CLUSTER_ID = "cluster-1234567abcd"
+CLUSTER_ID = "cluster-2345672abcd"
 
 
 def store_entry(state, code=None, store_type="AWS_CLOUDHSM"):

@@ -27,7 +27,9 @@ BY_NAME = {"CustomKeyStoreName": STORE_NAME}
 BY_ID = {"CustomKeyStoreId": STORE_ID}
 CREATE, UPDATE, DELETE = "CreateCustomKeyStore", "UpdateCustomKeyStore", "DeleteCustomKeyStore"
 CONNECT, DISCONNECT = "ConnectCustomKeyStore", "DisconnectCustomKeyStore"
-OTHER_CLUSTER = "cluster-7654321dcba"
+OTHER_CLUSTER = "cluster-7654322dcba"
+VPC_SERVICE = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef1"
+OTHER_VPC_SERVICE = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef2"
 OTHER_KEY_ID = "ZYXWVUTSRQPONMLKJIHG"
 ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 CREDENTIAL = {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET}
@@ -90,7 +92,7 @@ def secret_free(result):
 
 HSM = store_entry("CONNECTED")
 XKS_STORE = store_entry("CONNECTED", store_type=XKS)
-VPC_STORE = entry_with(XKS_STORE, Connectivity="VPC_ENDPOINT_SERVICE", VpcEndpointServiceName="com.amazonaws.vpce.svc-1")
+VPC_STORE = entry_with(XKS_STORE, Connectivity="VPC_ENDPOINT_SERVICE", VpcEndpointServiceName=VPC_SERVICE)
 
 # (entry, params) -> the UpdateCustomKeyStore members besides the ID
 CHANGES = {
@@ -115,13 +117,13 @@ CHANGES = {
     "xks-path": (XKS_STORE, xks(xks_proxy_uri_path="/kms/xks/v2"), {"XksProxyUriPath": "/kms/xks/v2"}),
     "xks-connectivity": (
         XKS_STORE,
-        xks(xks_proxy_connectivity="VPC_ENDPOINT_SERVICE", xks_proxy_vpc_endpoint_service_name="com.amazonaws.vpce.svc-1"),
-        {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": "com.amazonaws.vpce.svc-1"},
+        xks(xks_proxy_connectivity="VPC_ENDPOINT_SERVICE", xks_proxy_vpc_endpoint_service_name=VPC_SERVICE),
+        {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": VPC_SERVICE},
     ),
     "xks-vpc-service-name": (
         VPC_STORE,
-        xks(xks_proxy_vpc_endpoint_service_name="com.amazonaws.vpce.svc-2"),
-        {"XksProxyVpcEndpointServiceName": "com.amazonaws.vpce.svc-2"},
+        xks(xks_proxy_vpc_endpoint_service_name=OTHER_VPC_SERVICE),
+        {"XksProxyVpcEndpointServiceName": OTHER_VPC_SERVICE},
     ),
     "xks-vpc-service-owner": (VPC_STORE, xks(xks_proxy_vpc_endpoint_service_owner="111122223333"), {"XksProxyVpcEndpointServiceOwner": "111122223333"}),
     "xks-credential-same-key-id": (XKS_STORE, xks(xks_proxy_authentication_credential=CREDENTIAL), {}),
@@ -232,8 +234,8 @@ UPDATES = {
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "xks-connectivity-failed-refused": (
-        XKS, "FAILED", {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": "com.amazonaws.vpce.svc-1"},
-        False, False, {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": "com.amazonaws.vpce.svc-1"},
+        XKS, "FAILED", {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE},
+        False, False, {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": VPC_SERVICE},
         None, [],
     ),
 }
@@ -436,7 +438,7 @@ CREATES = {
             xks_proxy_uri_endpoint="https://xks.example.com",
             xks_proxy_uri_path="/kms/xks/v1",
             xks_proxy_connectivity="VPC_ENDPOINT_SERVICE",
-            xks_proxy_vpc_endpoint_service_name="com.amazonaws.vpce.svc-1",
+            xks_proxy_vpc_endpoint_service_name=VPC_SERVICE,
             xks_proxy_vpc_endpoint_service_owner="111122223333",
             xks_proxy_authentication_credential=CREDENTIAL,
         ),
@@ -445,7 +447,7 @@ CREATES = {
             "XksProxyUriEndpoint": "https://xks.example.com",
             "XksProxyUriPath": "/kms/xks/v1",
             "XksProxyConnectivity": "VPC_ENDPOINT_SERVICE",
-            "XksProxyVpcEndpointServiceName": "com.amazonaws.vpce.svc-1",
+            "XksProxyVpcEndpointServiceName": VPC_SERVICE,
             "XksProxyVpcEndpointServiceOwner": "111122223333",
             "XksProxyAuthenticationCredential": {"AccessKeyId": XKS_ACCESS_KEY_ID, "RawSecretAccessKey": XKS_SECRET},
         },
