@@ -1,10 +1,17 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Shared test data: AWS-shaped custom key store entries and a fake clock."""
+"""Shared test data: AWS-shaped custom key store entries and a fake clock, and a module runner."""
 
 import datetime
+import json
 
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+
+# The AWS options every module run gets (the client itself is replaced by a Stubber-backed one).
+AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
 
 STORE_ID = "cks-1234567890abcdef0"
 STORE_NAME = "payments-hsm"
@@ -32,6 +39,15 @@ def store_entry(state, code=None, store_type="AWS_CLOUDHSM"):
     if code:
         entry["ConnectionErrorCode"] = code
     return entry
+
+
+def run_module(main, capsys, **args):
+    """Run a module's main() as Ansible does: the arguments in, its one JSON result out (which must match its exit code)."""
+    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
+        main()
+    result = json.loads(capsys.readouterr().out)
+    assert (exit_info.value.code == 0) is not result.get("failed", False)
+    return result
 
 
 class FakeClock:

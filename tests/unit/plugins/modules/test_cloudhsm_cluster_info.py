@@ -6,15 +6,14 @@
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_cluster_info
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
 
-AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
 OTHER_ID = "cluster-3vuvwtm86vt"
 
 
@@ -33,11 +32,7 @@ def stubber(cloudhsm, monkeypatch):
 
 
 def run_module(capsys, **args):
-    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
-        cloudhsm_cluster_info.main()
-    result = json.loads(capsys.readouterr().out)
-    assert (exit_info.value.code == 0) is not result.get("failed", False)
-    return result
+    return stubs.run_module(cloudhsm_cluster_info.main, capsys, **args)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

@@ -12,11 +12,12 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import cloudhsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import AWS
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
 
-AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
 BY_ID = {"Filters": {"clusterIds": [HSM_CLUSTER_ID]}}
 NEW_HSM = "hsm-newnewnew22"
 
@@ -31,11 +32,7 @@ def stubber(cloudhsm, monkeypatch, fake_clock):
 
 
 def run_module(capsys, **args):
-    with patch_module_args(dict(AWS, cluster_id=HSM_CLUSTER_ID, **args)), pytest.raises(SystemExit) as exit_info:
-        cloudhsm_hsm.main()
-    result = json.loads(capsys.readouterr().out)
-    assert (exit_info.value.code == 0) is not result.get("failed", False)
-    return result
+    return stubs.run_module(cloudhsm_hsm.main, capsys, cluster_id=HSM_CLUSTER_ID, **args)
 
 
 def expect_describe(stubber, *hsms, clusters=None):

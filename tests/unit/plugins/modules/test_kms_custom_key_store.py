@@ -6,10 +6,10 @@
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
@@ -18,7 +18,6 @@ from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import XKS_SECRET
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
 
-AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
 ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 CREDENTIAL = {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET}
 
@@ -31,12 +30,8 @@ def stubber(kms, monkeypatch):
 
 
 def run_module(capsys, **args):
-    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
-        kms_custom_key_store.main()
-    output = capsys.readouterr().out
-    result = json.loads(output)
-    assert (exit_info.value.code == 0) is not result.get("failed", False)
-    assert KMSUSER_PASSWORD not in output and XKS_SECRET not in output
+    result = stubs.run_module(kms_custom_key_store.main, capsys, **args)
+    assert KMSUSER_PASSWORD not in json.dumps(result) and XKS_SECRET not in json.dumps(result)
     return result
 
 

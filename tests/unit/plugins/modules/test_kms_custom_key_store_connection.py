@@ -3,8 +3,6 @@
 
 """The module as Ansible runs it: arguments in, one JSON result out, KMS behind botocore's Stubber."""
 
-import json
-
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
@@ -12,11 +10,11 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules im
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_connection
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import AWS
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
-
-AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
 
 
 @pytest.fixture
@@ -27,11 +25,7 @@ def stubbed_module_client(kms, monkeypatch):
 
 
 def run_module(capsys, **args):
-    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
-        kms_custom_key_store_connection.main()
-    result = json.loads(capsys.readouterr().out)
-    assert (exit_info.value.code == 0) is not result.get("failed", False)
-    return result
+    return stubs.run_module(kms_custom_key_store_connection.main, capsys, **args)
 
 
 def expect_describe(stubber, state, selector):

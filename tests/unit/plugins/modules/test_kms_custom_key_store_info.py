@@ -3,18 +3,15 @@
 
 """kms_custom_key_store_info as Ansible runs it, with KMS behind botocore's Stubber."""
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_info
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
 
-AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
 OTHER_ID = "cks-0000000000000000b"
 
 
@@ -26,11 +23,7 @@ def stubber(kms, monkeypatch):
 
 
 def run_module(capsys, **args):
-    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit) as exit_info:
-        kms_custom_key_store_info.main()
-    result = json.loads(capsys.readouterr().out)
-    assert (exit_info.value.code == 0) is not result.get("failed", False)
-    return result
+    return stubs.run_module(kms_custom_key_store_info.main, capsys, **args)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

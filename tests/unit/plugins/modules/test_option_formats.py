@@ -19,13 +19,13 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils import key
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import AWS
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import XKS_ACCESS_KEY_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import XKS_SECRET
 
-AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
 ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 CREDENTIAL = {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET}
 HSM_STORE = {"custom_key_store_name": "ledger", "cloud_hsm_cluster_id": CLUSTER_ID, "trust_anchor_certificate": ANCHOR,
