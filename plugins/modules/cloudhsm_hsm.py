@@ -221,9 +221,6 @@ def malformed(option, value):
 
 def check_options(params):
     """One sentence for the first option that does not fit the others, else None."""
-    for option in ("cluster_id",) + PRESENT_OPTIONS + ABSENT_OPTIONS:
-        if params[option] is not None and not params[option].strip():
-            return f"{option} must not be empty."
     if params["wait_timeout"] <= 0:
         return f"wait_timeout must be greater than 0 seconds, got {params['wait_timeout']}."
     wrong = ABSENT_OPTIONS if params["state"] == "present" else PRESENT_OPTIONS
@@ -260,6 +257,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    module.fail_on_empty_strings("cluster_id", *PRESENT_OPTIONS, *ABSENT_OPTIONS)
     problem = check_options(params)
     if problem:
         module.fail_json(msg=problem)
