@@ -122,6 +122,10 @@ class EmulatorClient:
             region, custom_key_store_id=custom_key_store_id, state=state, connection_error_code=connection_error_code,
             kms_key_count=kms_key_count, transition_seconds=transition_seconds))
 
+    def delete_store(self, custom_key_store_id, region=DEFAULT_REGION):
+        """Delete a custom key store in any state, as if another operator had deleted it."""
+        return self._call('POST', 'delete-store', self._with_region(region, custom_key_store_id=custom_key_store_id))
+
     def set_hsm_state(self, cluster_id, hsm_id, state, region=DEFAULT_REGION):
         """Force an HSM state (DELETED removes it)."""
         return self._call('POST', 'set-hsm-state', self._with_region(region, cluster_id=cluster_id, hsm_id=hsm_id, state=state))
@@ -129,7 +133,7 @@ class EmulatorClient:
     # -- faults -------------------------------------------------------------------------
 
     def faults(self, **spec):
-        """Set faults (throttle_ratio, error_ratio, latency_seconds, operations, seed, throttle_code);
+        """Set faults (throttle_ratio, error_ratio, latency_seconds, operations, regions, seed, throttle_code);
         no arguments clears them."""
         return self._call('POST', 'faults', spec)
 

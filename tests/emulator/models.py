@@ -526,6 +526,7 @@ CONTROL_ACTIONS = {
     'fill-subnet': 'fill_subnet',
     'xks-proxy': 'set_xks_proxy',
     'set-store-state': 'set_store_state',
+    'delete-store': 'delete_store',
     'set-hsm-state': 'set_hsm_state',
     'connection-errors': 'queue_connection_errors',
     'race': 'queue_race',
@@ -1092,6 +1093,13 @@ class World:
             store.kms_key_count = key_count
         return store.dump(self.clock.monotonic())
 
+    def delete_store(self, fields):
+        """delete-store: the store vanishes in whatever state it is (another operator deleted it); its timer ends."""
+        store = self._control_store(fields)
+        fields.done()
+        del self.stores[store.store_id]
+        return {'deleted': store.store_id}
+
     def _force_store_state(self, store, state, code, transition_seconds=None):
         store.pending = None
         self._record(store, state, error_code=(code or DEFAULT_FAILED_CODE) if state == FAILED else None)
@@ -1425,11 +1433,16 @@ class Regions:
         return copy.deepcopy(world, {id(self.settings): self.settings, id(self.clock): self.clock})
 
 
+def is_region_name(value):
+    """True for a region name such as us-east-1."""
+    return isinstance(value, str) and bool(_REGION_RE.match(value))
+
+
 def check_region(region, what):
     """A region name such as us-east-1 (None means the default region), else ControlError."""
     if region is None:
         return DEFAULT_REGION
-    if not isinstance(region, str) or not _REGION_RE.match(region):
+    if not is_region_name(region):
         raise ControlError('%s: "region" must be a region name such as us-east-1, not %r.' % (what, region))
     return region
 

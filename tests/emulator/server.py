@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import wire
-from .models import CONTROL_ACTIONS, ControlError, Fields, Regions, Settings, check_region
+from .models import CONTROL_ACTIONS, ControlError, Fields, Regions, Settings, check_region, is_region_name
 
 CONTROL_PREFIX = '/_emulator/'
 DEFAULT_HOST = '127.0.0.1'
@@ -32,7 +32,7 @@ LOG = logging.getLogger(__name__)
 
 
 class Faults:
-    """Injected transport faults: latency, throttling and internal errors, for all or some operations.
+    """Injected transport faults: latency, throttling and internal errors, for all or some operations and Regions.
 
     Each matching request waits ``latency_seconds``, is then throttled with probability
     ``throttle_ratio``, and otherwise fails with HTTP 500 with probability ``error_ratio``.
@@ -53,6 +53,7 @@ class Faults:
             'latency_seconds': fields.get('latency_seconds', 'number', default=0.0),
             'throttle_code': fields.get('throttle_code', 'string', default=wire.DEFAULT_THROTTLING_CODE, choices=wire.THROTTLING_CODES),
             'operations': fields.get('operations', 'list'),
+            'regions': fields.get('regions', 'list'),
             'seed': fields.get('seed', 'integer'),
         }
         fields.done()
@@ -66,6 +67,9 @@ class Faults:
             unknown = [name for name in config['operations'] if name not in known]
             if unknown:
                 raise ControlError('"operations" names operations neither KMS nor CloudHSM v2 has: %s.' % ', '.join(map(str, unknown)))
+        wrong = [region for region in config['regions'] or () if not is_region_name(region)]
+        if wrong:
+            raise ControlError('"regions" must list Region names such as us-east-1, not %s.' % ', '.join(map(repr, wrong)))
         self.spec = config
         self._random = random.Random(config['seed'])
 
@@ -73,10 +77,13 @@ class Faults:
         """The current configuration."""
         return dict(self.spec)
 
-    def draw(self, service, operation):
-        """(latency in seconds, AwsError or None) for one request."""
+    def draw(self, service, operation, region=None):
+        """(latency in seconds, AwsError or None) for one request in ``region``."""
         operations = self.spec['operations']
         if operations is not None and operation not in operations:
+            return 0.0, None
+        regions = self.spec['regions']
+        if regions is not None and region not in regions:
             return 0.0, None
         error = None
         if self.spec['throttle_ratio'] and self._random.random() < self.spec['throttle_ratio']:
@@ -130,7 +137,7 @@ class Emulator:
             service, operation_model = wire.parse_target(target)
             operation = operation_model.name
             params = wire.parse_body(raw_body)
-            self._inject_faults(service, operation)
+            self._inject_faults(service, operation, region)
             wire.validate_input(operation_model, params)
             with self.lock:
                 result = self.regions.handle(region, service, operation, params)
@@ -144,9 +151,9 @@ class Emulator:
         self._log(received, service, operation, region, params, status, code)
         return status, body
 
-    def _inject_faults(self, service, operation):
+    def _inject_faults(self, service, operation, region):
         with self.lock:
-            latency, error = self.faults.draw(service, operation)
+            latency, error = self.faults.draw(service, operation, region)
         if latency:
             time.sleep(latency)
         if error is not None:

@@ -743,6 +743,8 @@ def test_world_dump_has_history_and_no_secrets(regions, ids, clock):
     ('set-cluster-state', {'cluster_id': 'demo'}, 'state'),
     ('set-store-state', {'custom_key_store_id': 'hsm-store', 'state': 'CONNECTED', 'connection_error_code': 'INTERNAL_ERROR'}, 'FAILED'),
     ('set-hsm-state', {'cluster_id': 'demo', 'hsm_id': 'hsm-nope', 'state': 'ACTIVE'}, 'hsm-nope'),
+    ('delete-store', {'custom_key_store_id': 'no-such-store'}, 'no-such-store'),
+    ('delete-store', {'custom_key_store_id': 'hsm-store', 'force': True}, 'force'),
     ('xks-proxy', {'uri_endpoint': XKS_ENDPOINT, 'reachable': 'yes'}, 'true or false'),
     ('teleport', {}, 'teleport'),
 ])
@@ -795,6 +797,18 @@ def test_transition_seconds_needs_a_transitional_state(regions):
     with pytest.raises(models.ControlError, match='transition_seconds'):
         regions.seed({'clusters': [{'name': 'c'}],
                       'custom_key_stores': [{'name': 's', 'cluster': 'c', 'connection_state': 'CONNECTED', 'transition_seconds': 4}]})
+
+
+@pytest.mark.parametrize('key', ['id', 'name'])
+def test_delete_store_removes_a_store_in_any_state_and_ends_its_timer(world, ids, clock, key):
+    store_id = ids['custom_key_stores']['hsm-store']
+    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)
+    assert world.control('delete-store', {'custom_key_store_id': store_id if key == 'id' else 'hsm-store'}) == {'deleted': store_id}
+    assert error_of(world, 'DescribeCustomKeyStores', CustomKeyStoreId=store_id) == 'CustomKeyStoreNotFoundException'
+    assert error_of(world, 'DescribeCustomKeyStores', CustomKeyStoreName='hsm-store') == 'CustomKeyStoreNotFoundException'
+    clock.advance(5)  # the connection timer it had does not bring it back
+    names = [entry['CustomKeyStoreName'] for entry in call(world, 'DescribeCustomKeyStores')['CustomKeyStores']]
+    assert names == ['xks-store']
 
 
 def test_race_moves_the_store_just_before_the_next_matching_call(regions, ids, clock):

@@ -384,6 +384,25 @@ def test_latency_applies_to_the_chosen_operations_only(emu, kms, hsm):
     assert time.monotonic() - started < 0.4
 
 
+def test_faults_apply_to_the_chosen_regions_only(emu, running, ids):
+    emu.seed({'region': 'ap-south-1', 'clusters': [{'name': 'south'}]})
+    emu.faults(throttle_ratio=1.0, latency_seconds=0.3, regions=['ap-south-1'])
+    assert emu._call('GET', 'faults')['regions'] == ['ap-south-1']
+    since = emu.last_seq()
+    started = time.monotonic()
+    assert len(aws(running, 'kms').describe_custom_key_stores()['CustomKeyStores']) == 2  # us-east-1: untouched
+    assert time.monotonic() - started < 0.3
+    with pytest.raises(ClientError) as caught:
+        aws(running, 'cloudhsmv2', region='ap-south-1').describe_clusters()
+    assert caught.value.response['Error']['Code'] == 'Throttling'
+    assert [(entry['region'], entry['error_code']) for entry in emu.calls(since=since)] == [
+        ('us-east-1', None), ('ap-south-1', 'Throttling')]
+    emu.faults(error_ratio=1.0)  # regions omitted: every Region
+    assert emu._call('GET', 'faults')['regions'] is None
+    with pytest.raises(ClientError):
+        aws(running, 'kms').describe_custom_key_stores()
+
+
 def test_seeded_faults_are_reproducible(emu, kms):
     def pattern():
         emu.faults(throttle_ratio=0.5, seed=7)
@@ -416,7 +435,8 @@ def test_one_shot_connection_errors_through_http(emu, kms, ids):
 
 
 def test_bad_fault_specs_are_refused(emu):
-    for spec in ({'throttle_ratio': 2}, {'operations': ['Teleport']}, {'latency_seconds': -1}, {'surprise': True}):
+    for spec in ({'throttle_ratio': 2}, {'operations': ['Teleport']}, {'latency_seconds': -1}, {'surprise': True},
+                 {'regions': 'ap-south-1'}, {'regions': ['ap-south-1', 'Mars']}, {'regions': [7]}):
         with pytest.raises(client.EmulatorError) as caught:
             emu.faults(**spec)
         assert caught.value.status == 400
@@ -500,6 +520,8 @@ def test_client_operator_actions(emu, kms, hsm, ids):
     store = emu.set_store_state(ids['custom_key_stores']['hsm-store'], 'DISCONNECTING', transition_seconds=30)
     assert store['pending']['due_in_seconds'] > 20
     assert emu.race('hsm-store', 'ConnectCustomKeyStore', 'CONNECTING')['races'] == [['ConnectCustomKeyStore', 'CONNECTING']]
+    assert emu.delete_store('xks-store') == {'deleted': ids['custom_key_stores']['xks-store']}
+    assert [entry['CustomKeyStoreName'] for entry in kms.describe_custom_key_stores()['CustomKeyStores']] == ['hsm-store']
     assert emu.delete_cluster(demo) == {'deleted': demo}
     assert demo not in [c['ClusterId'] for c in hsm.describe_clusters()['Clusters']]
     assert emu.settings(connect_seconds=0.5)['connect_seconds'] == 0.5
