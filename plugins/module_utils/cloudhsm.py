@@ -258,8 +258,10 @@ class HsmRunner:
     polls (the poller's delays) until the HSM is ACTIVE or gone. sleep and clock are injectable for tests.
     """
 
-    def __init__(self, client, cluster_id, region, check_mode=False, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, client, cluster_id, region, check_mode=False, sleep=time.sleep, clock=time.monotonic, create_client=None):
         self.client = client
+        # CreateHsm goes through a client that sends it once (CustomKeyStoreModule.single_attempt_client).
+        self.create_client = create_client or (lambda: client)
         self.cluster_id = cluster_id
         self.region = region
         self.check_mode = check_mode
@@ -298,7 +300,7 @@ class HsmRunner:
             return self._result(with_state(hsm, "ACTIVE") if WAIT in steps else hsm)
         for step in steps:
             if step == CREATE:
-                hsm = create_hsm(self.client, self.cluster_id, zone, ip_address)
+                hsm = create_hsm(self.create_client(), self.cluster_id, zone, ip_address)
                 self.actions.append(API_ACTIONS[CREATE])
             else:
                 hsm = self._wait_until_active(hsm)

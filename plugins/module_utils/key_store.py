@@ -353,8 +353,10 @@ def definition(entry, secrets=()):
 class KeyStoreRunner:
     """Creates, updates or deletes one custom key store; disconnects and reconnects through ConnectionRunner."""
 
-    def __init__(self, client, region, check_mode=False, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, client, region, check_mode=False, sleep=time.sleep, clock=time.monotonic, create_client=None):
         self.client = client
+        # CreateCustomKeyStore goes through a client that sends it once (CustomKeyStoreModule.single_attempt_client).
+        self.create_client = create_client or (lambda: client)
         self.region = region
         self.check_mode = check_mode
         self.sleep = sleep
@@ -385,7 +387,7 @@ class KeyStoreRunner:
         request = create_request(params)
         after = created_entry(params[NAME], request)
         if not self.check_mode:
-            store_id = create_custom_key_store(self.client, params[NAME], request)
+            store_id = create_custom_key_store(self.create_client(), params[NAME], request)
             self.actions.append(CREATE)
             after = describe_custom_key_store(self.client, {"CustomKeyStoreId": store_id}, params[NAME]) or dict(
                 after, CustomKeyStoreId=store_id

@@ -23,6 +23,14 @@ class CustomKeyStoreModule(AnsibleAWSModule):
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
 
+    def single_attempt_client(self, service):
+        """A client whose every call is sent once by botocore (AWSRetry's backoff still retries throttling).
+
+        botocore retries a call that ended in a 5xx or a dropped connection, which for a create may run it twice:
+        AWS may have acted on the first attempt, so the second makes a second HSM (billed) or fails "name in use".
+        """
+        return self.client(service, config={"retries": {"total_max_attempts": 1}})
+
     def fail_on_empty_strings(self, *options):
         """Fail naming the first of these string options that was given as an empty (or blank) string."""
         for option in options:

@@ -262,7 +262,13 @@ def main():
     if problem:
         module.fail_json(msg=problem)
 
-    runner = HsmRunner(module.client("cloudhsmv2"), params["cluster_id"], module.region, check_mode=module.check_mode)
+    runner = HsmRunner(
+        module.client("cloudhsmv2"),
+        params["cluster_id"],
+        module.region,
+        check_mode=module.check_mode,
+        create_client=lambda: module.single_attempt_client("cloudhsmv2"),
+    )
     try:
         if params["state"] == "present":
             result = runner.present(

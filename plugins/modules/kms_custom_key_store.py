@@ -322,7 +322,9 @@ def main():
     )
     module = CustomKeyStoreModule(argument_spec=argument_spec, supports_check_mode=True)
 
-    runner = KeyStoreRunner(module.client("kms"), module.region, check_mode=module.check_mode)
+    runner = KeyStoreRunner(
+        module.client("kms"), module.region, check_mode=module.check_mode, create_client=lambda: module.single_attempt_client("kms")
+    )
     try:
         result = runner.run(module.params)
     except KeyStoreFailure as failure:

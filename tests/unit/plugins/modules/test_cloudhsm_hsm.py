@@ -6,8 +6,10 @@
 import functools
 import json
 
+import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from botocore.stub import Stubber
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import cloudhsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
@@ -213,3 +215,17 @@ def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
 
     assert result["failed"] is True
     assert message in result["msg"]
+
+
+def test_the_create_is_sent_once_by_botocore(stubber, capsys, monkeypatch):
+    """CreateHsm goes through the module's single-attempt client: a retry after a 5xx could bill a second HSM."""
+    create_client = boto3.client("cloudhsmv2", region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret")
+    monkeypatch.setattr(CustomKeyStoreModule, "single_attempt_client", lambda self, service: create_client)
+    expect_describe(stubber)
+    with Stubber(create_client) as create_stubber:
+        create_stubber.add_response("create_hsm", {"Hsm": hsm_entry("us-east-1b", "CREATE_IN_PROGRESS", NEW_HSM)})
+
+        result = run_module(capsys, availability_zone="us-east-1b")
+
+        create_stubber.assert_no_pending_responses()
+    assert result["actions"] == ["CreateHsm"]

@@ -5,7 +5,11 @@
 
 import json
 
+import boto3
+
 import pytest
+from ansible.module_utils.testing import patch_module_args
+from botocore.stub import Stubber
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
@@ -169,3 +173,30 @@ def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
     assert result["failed"] is True
     assert message in result["msg"]
     assert XKS_SECRET[:20] not in json.dumps(result)
+
+
+def test_the_create_is_sent_once_by_botocore(stubber, capsys, monkeypatch):
+    """CreateCustomKeyStore goes through the module's single-attempt client; the Describe calls do not."""
+    create_client = boto3.client("kms", region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret")
+    monkeypatch.setattr(CustomKeyStoreModule, "single_attempt_client", lambda self, service: create_client)
+    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    with Stubber(create_client) as create_stubber:
+        create_stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID})
+
+        result = run_module(
+            capsys,
+            custom_key_store_name=STORE_NAME,
+            cloud_hsm_cluster_id=CLUSTER_ID,
+            trust_anchor_certificate=ANCHOR,
+            key_store_password=KMSUSER_PASSWORD,
+        )
+
+        create_stubber.assert_no_pending_responses()
+    assert result["actions"] == ["CreateCustomKeyStore"]
+
+
+def test_the_single_attempt_client_makes_botocore_send_each_call_once():
+    with patch_module_args(dict(stubs.AWS)):
+        module = CustomKeyStoreModule(argument_spec={})
+    assert module.single_attempt_client("kms").meta.config.retries["total_max_attempts"] == 1
