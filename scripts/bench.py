@@ -30,6 +30,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from emulator.client import EmulatorClient  # noqa: E402  pylint: disable=wrong-import-position
+from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = "awskms.custom_key_store.kms_custom_key_store_connection"
 FLEET_PLAYBOOK = os.path.join(REPO, "playbooks", "fleet.yml")
@@ -73,22 +74,6 @@ def load_poller():
 
 
 # --- emulator and ansible-playbook --------------------------------------------------------------
-
-
-def start_emulator():
-    """Start the emulator on a free port; return (process, url) once it listens."""
-    env = dict(ENV, PYTHONPATH=os.path.join(REPO, "tests"))
-    process = subprocess.Popen(
-        [PYTHON, "-m", "emulator", "--port", "0", "--connect-seconds", "2", "--disconnect-seconds", "1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    if not line.startswith("emulator listening on "):
-        process.kill()
-        raise SystemExit(f"the emulator did not start (it said {line!r})")
-    return process, line.rsplit(" ", 1)[1]
 
 
 def seed_stores(emulator, region, stores):
@@ -639,7 +624,7 @@ def main():
 
     started = time.monotonic()
     poller = load_poller()
-    process, url = start_emulator()
+    process, url = start_process("--connect-seconds", "2", "--disconnect-seconds", "1", python=PYTHON, env=ENV)
     emulator = EmulatorClient(url)
     results = {}
     try:

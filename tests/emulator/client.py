@@ -7,12 +7,32 @@ subnet...), inject faults and count the AWS calls a module made.
 """
 
 import json
+import os
+import subprocess
+import sys
 import time
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request, build_opener
 
 DEFAULT_REGION = 'us-east-1'
+
+
+def start_process(*options, python=sys.executable, env=None):
+    """Run the emulator in a child process on a free port (``options`` as on its command line).
+
+    Returns ``(process, url)`` once it listens; stop it with ``process.terminate()``. Exits with the
+    emulator's own line when it does not start.
+    """
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ if env is None else env)
+    env['PYTHONPATH'] = os.pathsep.join(path for path in (tests, env.get('PYTHONPATH')) if path)
+    process = subprocess.Popen([python, '-m', 'emulator', '--port', '0'] + list(options), env=env, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline().strip()
+    if not line.startswith('emulator listening on '):
+        process.kill()
+        raise SystemExit('the emulator did not start (it said %r)' % line)
+    return process, line.rsplit(' ', 1)[1]
 
 
 class EmulatorError(Exception):

@@ -24,6 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = os.path.join(HERE, "targets")
 TESTS = os.path.dirname(HERE)
 
+sys.path.insert(0, TESTS)
+from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-import-position
+
 # Fast timers keep the suite short; the module's first poll comes 1 s after its call.
 EMULATOR_SETTINGS = ["--connect-seconds", "1", "--disconnect-seconds", "0.5", "--hsm-create-seconds", "1", "--hsm-delete-seconds", "0.5"]
 
@@ -35,22 +38,6 @@ PLAYBOOK = """- name: Integration target {target}
 """
 
 INVENTORY = "localhost ansible_connection=local ansible_python_interpreter={python}\n"
-
-
-def start_emulator():
-    """Start the emulator on a free port and return (process, url) once it listens."""
-    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "--port", "0"] + EMULATOR_SETTINGS,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    if not line.startswith("emulator listening on "):
-        process.kill()
-        raise SystemExit(f"the emulator did not start (it said {line!r})")
-    return process, line.rsplit(" ", 1)[1]
 
 
 def run_target(target, url, workdir, verbosity):
@@ -82,7 +69,7 @@ def main():
     )
     verbosity = ["-" + "v" * args.v] if args.v else []
 
-    process, url = start_emulator()
+    process, url = start_process(*EMULATOR_SETTINGS)
     try:
         with tempfile.TemporaryDirectory() as workdir:
             with open(os.path.join(workdir, "inventory"), "w", encoding="utf-8") as handle:

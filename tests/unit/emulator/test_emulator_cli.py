@@ -129,3 +129,22 @@ def test_aws_cli_describes_clusters(cli):
     assert result.returncode == 0, result.stderr
     clusters = json.loads(result.stdout.decode('utf-8'))['Clusters']
     assert len(clusters) == 1 and len(clusters[0]['Hsms']) == 1
+
+
+def test_start_process_runs_the_emulator_on_a_free_port_with_the_options_given():
+    process, url = client.start_process('--connect-seconds', '0.25')
+    try:
+        control = client.EmulatorClient(url)
+        assert control.health() == {'ok': True}
+        assert control.settings()['connect_seconds'] == 0.25
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_start_process_exits_with_the_emulator_s_own_line_when_it_cannot_start(tmp_path):
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"clusters": "nope"}')
+    with pytest.raises(SystemExit) as exit_info:
+        client.start_process('--seed', str(bad))
+    assert str(exit_info.value).startswith("the emulator did not start (it said ''")
