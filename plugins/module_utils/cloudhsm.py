@@ -20,8 +20,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.waiter import polls
 
 # botocore's CloudHSM v2 model: ClusterState and HsmState (a unit test keeps these equal to the model).
 CLUSTER_STATES = (
@@ -362,18 +361,7 @@ class HsmRunner:
 
         Throttling that outlasts the retries skips a poll and never ends the wait.
         """
-        for delay in poll_delays():
-            remaining = self._deadline - self.clock()
-            if remaining <= 0:
-                return
-            self.sleep(min(delay, remaining))
-            try:
-                cluster = describe_cluster(self.client, self.cluster_id)
-            except AnsibleCloudHSMError as error:
-                if not is_throttling(error):
-                    raise
-                continue
-            yield cluster
+        return polls(lambda: describe_cluster(self.client, self.cluster_id), self._deadline, self.sleep, self.clock)
 
     def _wait_until_active(self, hsm):
         hsm_id = hsm["HsmId"]

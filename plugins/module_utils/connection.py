@@ -9,7 +9,6 @@ import copy
 import time
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import error_fields
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import failure_sentence
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
@@ -17,7 +16,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import disconnect_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.waiter import polls
 
 CONNECT = "connect"
 DISCONNECT = "disconnect"
@@ -203,17 +202,7 @@ class ConnectionRunner:
         """Poll until the store leaves its transitional state; throttling never ends the wait."""
         from_state = entry["ConnectionState"]
         self.waited = True
-        for delay in poll_delays():
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                break
-            self.sleep(min(delay, remaining))
-            try:
-                entry = self._describe()
-            except AnsibleKMSError as error:
-                if not is_throttling(error):
-                    raise
-                continue
+        for entry in polls(self._describe, deadline, self.sleep, self.clock):
             if entry["ConnectionState"] != from_state:
                 self._record(entry["ConnectionState"])
                 return entry
