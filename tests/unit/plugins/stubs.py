@@ -6,6 +6,7 @@
 import datetime
 import json
 
+import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
@@ -39,6 +40,11 @@ def store_entry(state, code=None, store_type="AWS_CLOUDHSM"):
     if code:
         entry["ConnectionErrorCode"] = code
     return entry
+
+
+def aws_client(service):
+    """A real boto3 client of the service with test credentials (it reaches no endpoint unless a test lets it)."""
+    return boto3.client(service, region_name=AWS["region"], aws_access_key_id=AWS["access_key"], aws_secret_access_key=AWS["secret_key"])
 
 
 def run_module(main, capsys, **args):

@@ -5,7 +5,6 @@
 
 import re
 
-import boto3
 import botocore.exceptions
 import pytest
 
@@ -14,6 +13,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
 
@@ -135,7 +135,7 @@ def test_throttling_is_read_from_the_error_code(kms_stubbed, code, throttled):
 
 def test_a_parameter_botocore_refuses_is_one_line():
     # botocore checks parameters before sending anything (and before a Stubber answers), so no endpoint is reached.
-    client = boto3.client("kms", region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret")
+    client = aws_client("kms")
     with pytest.raises(kms.AnsibleKMSError) as error:
         kms.describe_custom_key_store(client, {"CustomKeyStoreId": ""}, "''")
     assert aws_error_sentence(error.value) == (

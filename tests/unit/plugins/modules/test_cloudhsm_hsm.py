@@ -6,7 +6,6 @@
 import functools
 import json
 
-import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from botocore.stub import Stubber
@@ -15,6 +14,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils import clo
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import AWS
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
@@ -219,7 +219,7 @@ def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
 
 def test_the_create_is_sent_once_by_botocore(stubber, capsys, monkeypatch):
     """CreateHsm goes through the module's single-attempt client: a retry after a 5xx could bill a second HSM."""
-    create_client = boto3.client("cloudhsmv2", region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret")
+    create_client = aws_client("cloudhsmv2")
     monkeypatch.setattr(CustomKeyStoreModule, "single_attempt_client", lambda self, service: create_client)
     expect_describe(stubber)
     with Stubber(create_client) as create_stubber:

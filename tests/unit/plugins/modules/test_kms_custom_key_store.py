@@ -5,7 +5,6 @@
 
 import json
 
-import boto3
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -14,6 +13,7 @@ from botocore.stub import Stubber
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
@@ -177,7 +177,7 @@ def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
 
 def test_the_create_is_sent_once_by_botocore(stubber, capsys, monkeypatch):
     """CreateCustomKeyStore goes through the module's single-attempt client; the Describe calls do not."""
-    create_client = boto3.client("kms", region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret")
+    create_client = aws_client("kms")
     monkeypatch.setattr(CustomKeyStoreModule, "single_attempt_client", lambda self, service: create_client)
     stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
     stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
