@@ -20,7 +20,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.waiter import polls
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import polls
 
 # botocore's CloudHSM v2 model: ClusterState and HsmState (a unit test keeps these equal to the model).
 CLUSTER_STATES = (
@@ -254,7 +254,7 @@ class HsmRunner:
     """Makes sure an HSM serves an Availability Zone of a cluster (present), or that an HSM is deleted (absent).
 
     One DescribeClusters call decides; CreateHsm or DeleteHsm only when needed; with wait, DescribeClusters
-    polls (the poller's delays) until the HSM is ACTIVE or gone. sleep and clock are injectable for tests.
+    polls (the poll schedule's delays) until the HSM is ACTIVE or gone. sleep and clock are injectable for tests.
     """
 
     def __init__(self, client, cluster_id, region, check_mode=False, sleep=time.sleep, clock=time.monotonic, create_client=None):
@@ -357,7 +357,7 @@ class HsmRunner:
         return cluster
 
     def _polls(self):
-        """Describe the cluster at the poller's delays until the deadline; yields the cluster (None once it is gone).
+        """Describe the cluster at the poll schedule's delays until the deadline; yields the cluster (None once it is gone).
 
         Throttling that outlasts the retries skips a poll and never ends the wait.
         """

@@ -16,7 +16,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import disconnect_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.waiter import polls
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import polls
 
 CONNECT = "connect"
 DISCONNECT = "disconnect"

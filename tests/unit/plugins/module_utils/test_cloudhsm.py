@@ -15,7 +15,6 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm i
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import HsmFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import HsmRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_times
 
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
@@ -436,7 +435,7 @@ def creating(stubber):
 def test_wait_for_active_times_out_naming_the_last_state(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     creating(stubber)
-    for _poll in poll_times(60):
+    for _poll in range(6):  # the polls of a 60 s wait: at 1, 3, 7, 15, 31 and 60 s
         expect_describe(stubber, hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
 
     with pytest.raises(HsmFailure) as failure:
@@ -582,7 +581,7 @@ def test_absent_race_with_another_deleter_is_no_change(cloudhsm, fake_clock):
 def test_wait_for_gone_times_out(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     expect_describe(stubber, hsm_entry("us-east-1a", "DELETE_IN_PROGRESS"))
-    for _poll in poll_times(5):
+    for _poll in range(3):  # the polls of a 5 s wait: at 1, 3 and 5 s
         expect_describe(stubber, hsm_entry("us-east-1a", "DELETE_IN_PROGRESS"))
 
     with pytest.raises(HsmFailure) as failure:
