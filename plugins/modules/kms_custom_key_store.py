@@ -285,12 +285,11 @@ actions:
   sample: [DisconnectCustomKeyStore, UpdateCustomKeyStore, ConnectCustomKeyStore]
 """
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreRunner
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import aws_error_advice
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import explain_aws_error
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
 def main():
@@ -327,14 +326,10 @@ def main():
     )
     try:
         result = runner.run(module.params)
-    except KeyStoreFailure as failure:
-        result = dict(changed=bool(runner.actions), actions=runner.actions)
-        result.update(failure.result)
-        module.fail_json(msg=failure.message, **result)
+    except RunFailure as failure:
+        module.fail_json(msg=failure.message, **dict(dict(changed=bool(runner.actions), actions=runner.actions), **failure.result))
     except AnsibleKMSError as error:
-        if aws_error_advice(error):
-            module.fail_json(msg=explain_aws_error(error), changed=bool(runner.actions), actions=runner.actions)
-        module.fail_aws_error(error, changed=bool(runner.actions), actions=runner.actions)
+        module.fail_json(msg=explain_aws_error(error), changed=bool(runner.actions), actions=runner.actions)
     module.exit_json(**result)
 
 

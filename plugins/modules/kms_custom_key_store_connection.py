@@ -209,11 +209,13 @@ state_history:
            {"connection_state": "CONNECTED", "seconds": 2.2}]
 """
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import store_selector
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import empty_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import wait_timeout_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
 def main():
@@ -232,9 +234,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    module.fail_on_empty_strings("custom_key_store_id", "custom_key_store_name")
-    if params["wait_timeout"] <= 0:
-        module.fail_json(msg=f"wait_timeout must be greater than 0 seconds, got {params['wait_timeout']}.")
+    module.fail_on_problem(empty_problem(params, ("custom_key_store_id", "custom_key_store_name")) or wait_timeout_problem(params))
 
     selector, label = store_selector(params["custom_key_store_id"], params["custom_key_store_name"])
     runner = ConnectionRunner(module.client("kms"), selector, label, module.region, check_mode=module.check_mode)
@@ -245,7 +245,7 @@ def main():
             wait_timeout=params["wait_timeout"],
             reconnect_failed=params["reconnect_failed"],
         )
-    except ConnectionFailure as failure:
+    except RunFailure as failure:
         module.fail_json(msg=failure.message, **failure.result)
     except AnsibleKMSError as error:
         module.fail_aws_error(error, actions=runner.actions)

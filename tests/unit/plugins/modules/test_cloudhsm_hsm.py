@@ -10,7 +10,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from botocore.stub import Stubber
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils import cloudhsm as hsm_utils
+from ansible_collections.awskms.custom_key_store.plugins.module_utils import hsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs

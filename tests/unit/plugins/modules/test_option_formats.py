@@ -5,7 +5,7 @@
 
 botocore checks only lengths (in a multi-line message naming the API member) and leaves patterns to AWS, whose
 ValidationException would come from a create or update call. kms_custom_key_store and cloudhsm_hsm check the
-formats of botocore's model themselves; these tests keep their checks in step with the model.
+formats of botocore's model themselves (module_utils/options.py); these tests keep their checks in step with the model.
 """
 
 import json
@@ -15,7 +15,7 @@ import botocore.session
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils import key_store
+from ansible_collections.awskms.custom_key_store.plugins.module_utils import options
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
@@ -140,8 +140,7 @@ def model_accepts(service, shape_name, value):
     ],
 )
 def test_kms_formats_agree_with_the_model(option, shape, values):
-    pattern = key_store._FORMATS[option][0]  # pylint: disable=protected-access
-    verdicts = [(value, pattern.match(value) is not None) for value in values]
+    verdicts = [(value, options.well_formed(option, value)) for value in values]
     assert verdicts == [(value, model_accepts("kms", shape, value)) for value in values]
     assert [accepted for _value, accepted in verdicts].count(True) >= 1
     assert [accepted for _value, accepted in verdicts].count(False) >= 1
@@ -159,4 +158,4 @@ def test_kms_formats_agree_with_the_model(option, shape, values):
 )
 def test_cloudhsm_formats_are_the_model_patterns(option, operation, member):
     model = botocore.session.get_session().get_service_model("cloudhsmv2")
-    assert cloudhsm_hsm.FORMATS[option][0] == model.operation_model(operation).input_shape.members[member].metadata["pattern"]
+    assert options.FORMATS[option][0].pattern == model.operation_model(operation).input_shape.members[member].metadata["pattern"]
