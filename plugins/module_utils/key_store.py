@@ -38,6 +38,37 @@ CREATE = "CreateCustomKeyStore"
 UPDATE = "UpdateCustomKeyStore"
 DELETE = "DeleteCustomKeyStore"
 
+
+def argument_spec():
+    """kms_custom_key_store's options: KeyStoreRunner.run() takes them as its params."""
+    return dict(
+        custom_key_store_name=dict(type="str", required=True),
+        custom_key_store_id=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        custom_key_store_type=dict(type="str", default="AWS_CLOUDHSM", choices=["AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"]),
+        cloud_hsm_cluster_id=dict(type="str"),
+        trust_anchor_certificate=dict(type="str"),
+        key_store_password=dict(type="str", no_log=True),
+        xks_proxy_uri_endpoint=dict(type="str"),
+        xks_proxy_uri_path=dict(type="str"),
+        xks_proxy_connectivity=dict(type="str", choices=["PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE"]),
+        xks_proxy_vpc_endpoint_service_name=dict(type="str"),
+        xks_proxy_vpc_endpoint_service_owner=dict(type="str"),
+        xks_proxy_authentication_credential=dict(
+            type="dict",
+            no_log=True,
+            options=dict(
+                access_key_id=dict(type="str", required=True),
+                raw_secret_access_key=dict(type="str", required=True, no_log=True),
+            ),
+        ),
+        update_password=dict(type="str", default="on_create", choices=["on_create", "always"], no_log=False),
+        allow_disconnect=dict(type="bool", default=False),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=1200),
+    )
+
+
 # A store disconnected for an update is connected again when it was meant to be connected before.
 RECONNECT_FROM = ("CONNECTED", "CONNECTING", "FAILED")
 

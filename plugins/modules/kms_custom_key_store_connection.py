@@ -42,22 +42,6 @@ options:
     type: str
     choices: [connected, disconnected]
     default: connected
-  wait:
-    description:
-      - Wait until the store reaches the desired state, or fail when it ends C(FAILED) or O(wait_timeout) passes.
-      - Without O(wait), the module returns right after the connect or disconnect call, with the store
-        C(CONNECTING) or C(DISCONNECTING).
-    type: bool
-    default: false
-  wait_timeout:
-    description:
-      - How long to wait, in seconds, counted from the start of the task. Must be greater than 0.
-      - Also bounds the wait for a C(DISCONNECTING) store to become C(DISCONNECTED) before it is connected,
-        which happens even when O(wait=false).
-      - When the time is up, the task fails with the last observed state; AWS carries on with the operation,
-        and running the task again resumes waiting.
-    type: int
-    default: 1200
   reconnect_failed:
     description:
       - When the store is C(FAILED) and O(state=connected), disconnect it, wait until it is C(DISCONNECTED),
@@ -72,6 +56,7 @@ notes:
   - Supports check mode and diff mode. Check mode makes one C(DescribeCustomKeyStores) call and no other.
   - "IAM actions used: C(kms:DescribeCustomKeyStores), C(kms:ConnectCustomKeyStore), C(kms:DisconnectCustomKeyStore)."
 extends_documentation_fragment:
+  - awskms.custom_key_store.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
