@@ -7,14 +7,13 @@ Usage: python scripts/bench.py [--repeats N] [--fleet-runs N] [--serial-stores N
 ansible_collections/ tree that holds this collection and amazon.aws; `make bench` does this).
 
 Starts its own emulator on a free port, measures the six figures of the benchmark, prints a table
-and rewrites docs/benchmarks.md with the figures, the machine and the date. Timings are medians of
+and rewrites docs/benchmarks.md with the figures, the machine and the date (bench_report.py writes them). Timings are medians of
 runs alternated side by side in this one run; API call counts come from the emulator's request log.
 Each measurement uses its own AWS Region of the emulator, so they never see each other's stores.
 """
 
 import argparse
 import datetime
-import importlib.util
 import json
 import os
 import platform
@@ -32,6 +31,15 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 from emulator.client import EmulatorClient  # noqa: E402  pylint: disable=wrong-import-position
 from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-import-position
 
+# The poll schedule is the collection's own (plugins/module_utils/polling.py), imported from the
+# ansible_collections/ tree that ANSIBLE_COLLECTIONS_PATH names, as ansible-playbook finds it.
+sys.path[1:1] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
+
+from bench_report import render  # noqa: E402  pylint: disable=wrong-import-position
+from bench_report import previous_rss  # noqa: E402  pylint: disable=wrong-import-position
+from bench_report import summary_text  # noqa: E402  pylint: disable=wrong-import-position
+from bench_schedule import detection  # noqa: E402  pylint: disable=wrong-import-position
+
 MODULE = "awskms.custom_key_store.kms_custom_key_store_connection"
 FLEET_PLAYBOOK = os.path.join(REPO, "playbooks", "fleet.yml")
 DEFAULT_OUTPUT = os.path.join(REPO, "docs", "benchmarks.md")
@@ -40,7 +48,6 @@ PYTHON = sys.executable
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(PYTHON), "ansible-playbook")
 if not os.path.exists(ANSIBLE_PLAYBOOK):
     ANSIBLE_PLAYBOOK = "ansible-playbook"
-QUOTA_PER_SECOND = 5  # KMS Developer Guide: requests per second per custom key store operation, account and Region
 
 # One Region of the emulator per measurement.
 COUNTS_REGION = "us-east-2"
@@ -63,14 +70,6 @@ ENV = dict(
 )
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_URL", "AWS_REGION", "AWS_DEFAULT_REGION"):
     ENV.pop(_name, None)
-
-
-def load_poller():
-    """The poll schedule module the connection module waits with (plugins/module_utils/poller.py)."""
-    spec = importlib.util.spec_from_file_location("poller", os.path.join(REPO, "plugins", "module_utils", "poller.py"))
-    poller = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(poller)
-    return poller
 
 
 # --- emulator and ansible-playbook --------------------------------------------------------------
@@ -251,7 +250,7 @@ def measure_breakdown(runner, playbooks, repeats):
 # --- metric 3: detection lag of real connections ----------------------------------------------------------
 
 
-def start_lag_runs(runner, emulator, poller):
+def start_lag_runs(runner, emulator):
     """Start one connection per duration, each in its own Region; they run while the rest is measured."""
     runs = []
     for seconds in sorted(LAG_REGIONS, reverse=True):
@@ -267,7 +266,7 @@ def start_lag_runs(runner, emulator, poller):
             if time.monotonic() > deadline or handle["ended"]:
                 raise SystemExit(f"lag-{seconds}: no ConnectCustomKeyStore call seen:\n{handle['output']}")
             time.sleep(0.05)
-        polls, lag = poller.detection(seconds, MODULE_WAIT_TIMEOUT)
+        polls, lag = detection(seconds, MODULE_WAIT_TIMEOUT)
         runs.append({"seconds": seconds, "region": region, "since": since, "handle": handle, "predicted_calls": 1 + polls, "predicted_lag": lag})
     emulator.settings(connect_seconds=2)
     return runs
@@ -299,12 +298,12 @@ def finish_lag_runs(emulator, runs):
 # --- metric 4: the poll schedule -----------------------------------------------------------------------------
 
 
-def schedule_figures(poller):
+def schedule_figures():
     rows = []
     for seconds in SCHEDULE_SECONDS:
-        polls, lag = poller.detection(seconds, MODULE_WAIT_TIMEOUT)
+        polls, lag = detection(seconds, MODULE_WAIT_TIMEOUT)
         # The worst lag for any connection that ends within `seconds`, on a 0.1 s grid.
-        worst = max(poller.detection(tenths / 10.0, MODULE_WAIT_TIMEOUT)[1] for tenths in range(1, seconds * 10 + 1))
+        worst = max(detection(tenths / 10.0, MODULE_WAIT_TIMEOUT)[1] for tenths in range(1, seconds * 10 + 1))
         rows.append({"seconds": seconds, "polls": polls, "describe_calls": 1 + polls, "lag": lag, "worst_lag": worst})
     return rows
 
@@ -341,7 +340,7 @@ def all_connected(emulator, regions):
     return len(states), states.count("CONNECTED")
 
 
-def measure_fleet(runner, emulator, poller, runs, serial_stores):
+def measure_fleet(runner, emulator, runs, serial_stores):
     inventory = fleet_inventory(runner, FLEET_REGIONS, FLEET_STORES_PER_REGION, runner.url)
     emulator.settings(connect_seconds=FLEET_CONNECT_SECONDS)
     forks = max(5, len(FLEET_REGIONS))
@@ -375,12 +374,14 @@ def measure_fleet(runner, emulator, poller, runs, serial_stores):
     serial = runner.run(runner.one_task_playbook("fleet-serial", serial_task))
     emulator.settings(connect_seconds=2)
     per_store = serial / serial_stores
-    serial_lag = poller.detection(FLEET_CONNECT_SECONDS, MODULE_WAIT_TIMEOUT)[1]
+    serial_lag = detection(FLEET_CONNECT_SECONDS, MODULE_WAIT_TIMEOUT)[1]
     return {
         "runs": runs,
         "stores": len(FLEET_REGIONS) * FLEET_STORES_PER_REGION,
         "regions": len(FLEET_REGIONS),
         "forks": forks,
+        "stores_per_region": FLEET_STORES_PER_REGION,
+        "connect_seconds": FLEET_CONNECT_SECONDS,
         "seconds": median(times),
         "samples": times,
         "target": 1.5 * FLEET_CONNECT_SECONDS + 10,
@@ -393,7 +394,7 @@ def measure_fleet(runner, emulator, poller, runs, serial_stores):
     }
 
 
-# --- report ----------------------------------------------------------------------------------------------
+# --- the machine ------------------------------------------------------------------------------------------
 
 
 def machine():
@@ -423,195 +424,6 @@ def machine():
     }
 
 
-def verdict(met):
-    return "met" if met else "MISSED"
-
-
-def summary_rows(results):
-    counts = results["counts"]
-    timing = results["timing"]
-    lag = results["lag"]
-    schedule = results["schedule"]
-    fleet = results["fleet"]
-    rss = results["rss"]
-    counts_met = all(row["calls"] == row["target"] for row in counts)
-    lag_met = all(row["lag"] <= row["target"] for row in lag)
-    schedule_met = all(row["worst_lag"] <= 30 for row in schedule) and schedule[-1]["describe_calls"] <= 45
-    return [
-        ("1", "API calls: no-op on CONNECTED; check mode; connect without wait", "1; 1; 2",
-         "; ".join(str(row["calls"]) for row in counts), verdict(counts_met)),
-        ("2", "one-task playbook, module on a CONNECTED store / ansible.builtin.ping", "<= 1.25",
-         f"{timing['ratio']:.2f} ({timing['module']:.2f} s / {timing['ping']:.2f} s)", verdict(timing["ratio"] <= 1.25)),
-        ("3", "detection lag; Describe calls, for connections of 2 s, 30 s, 120 s", "lag <= max(1.5 s, 10 % of T)",
-         "; ".join(f"{row['seconds']} s: {row['lag']:.2f} s, {row['describe_calls']} calls" for row in lag), verdict(lag_met)),
-        ("4", "poll schedule at T = 300 s and 1200 s: worst lag; Describe calls", "lag <= 30 s; <= 45 calls at 1200 s",
-         "; ".join(f"{row['seconds']} s: {row['worst_lag']:.1f} s, {row['describe_calls']} calls" for row in schedule), verdict(schedule_met)),
-        ("5", f"fleet: {fleet['stores']} stores in {fleet['regions']} Regions, {FLEET_CONNECT_SECONDS} s each, one playbook run",
-         f"<= {fleet['target']:.0f} s", f"{fleet['seconds']:.1f} s (serial loop: {fleet['serial_for_fleet']:.0f} s)",
-         verdict(fleet["seconds"] <= fleet["target"])),
-        ("6", "peak RSS of one module run", "report", f"{rss['connection module process']:.1f} MiB", "reported"),
-    ]
-
-
-def markdown_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _column in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def text_table(header, rows):
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths))]
-    lines.append("  ".join("-" * width for width in widths))
-    lines += ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
-
-
-SUMMARY_HEADER = ["#", "metric", "target", "measured", "verdict"]
-
-
-def previous_rss(path):
-    """(collection version, peak RSS in MiB) that the last committed run recorded, if any."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            found = re.search(r"<!-- bench: (\{.*\}) -->", handle.read())
-    except OSError:
-        return None
-    return json.loads(found.group(1)) if found else None
-
-
-def render(results, info, previous, seconds):
-    timing = results["timing"]
-    breakdown = results["breakdown"]
-    rss = results["rss"]
-    fleet = results["fleet"]
-    floor = breakdown["boto3 client + 1 Describe"] - breakdown["python"]
-    module_extra = breakdown["connection module process"] - breakdown["ping module process"]
-    playbook_extra = timing["module"] - timing["ping"]
-    best_ratio = (timing["ping"] + floor) / timing["ping"]
-    out = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (scripts/bench.py) from one run against the local emulator; run it again to",
-        "measure your machine. Timings are medians of runs alternated side by side in that run; API call",
-        "counts come from the emulator's request log.",
-        "",
-        f"- Date: {info['date']} (the whole bench took {seconds / 60:.1f} min)",
-        f"- Machine: {info['cores']} cores, {info['cpu']}, {info['system']}",
-        f"- Python {info['python']}, ansible-core {info['ansible_core']}, boto3 {info['boto3']}, botocore {info['botocore']}",
-        f"- awskms.custom_key_store {info['collection']}",
-        "",
-        markdown_table(SUMMARY_HEADER, summary_rows(results)),
-        "",
-        "## 1. API calls per run",
-        "",
-        markdown_table(["case", "calls", "target", "requests"],
-                       [(row["case"], row["calls"], row["target"], ", ".join(row["operations"])) for row in results["counts"]]),
-        "",
-        "The unit tests assert the same counts with botocore Stubber clients",
-        "(tests/unit/plugins/modules/test_kms_custom_key_store_connection.py).",
-        "",
-        "## 2. Wall time of a one-task playbook",
-        "",
-        markdown_table(["playbook", "median", "runs"], [
-            ("`ansible.builtin.ping`", f"{timing['ping']:.3f} s", timing["runs"]),
-            ("`kms_custom_key_store_connection` on a CONNECTED store (1 DescribeCustomKeyStores call)", f"{timing['module']:.3f} s", timing["runs"]),
-            ("ratio", f"{timing['ratio']:.2f}", ""),
-        ]),
-        "",
-        "Where the time goes: each process alone, median of the same number of runs, in turn.",
-        "",
-        markdown_table(["process", "median"], [(f"`{name}`", f"{value * 1000:.0f} ms") for name, value in breakdown.items()]),
-        "",
-        f"- The playbook running the module takes {playbook_extra * 1000:.0f} ms more than the one running `ping`.",
-        f"  {module_extra * 1000:.0f} ms of it is the module process (the connection module's AnsiballZ run minus ping's);",
-        f"  the remaining {(playbook_extra - module_extra) * 1000:.0f} ms is the controller assembling the larger module payload (below).",
-        f"- The SDK floor, importing boto3 and botocore, making a KMS client and one call, is {floor * 1000:.0f} ms",
-        "  (`boto3 client + 1 Describe` minus `python`). Every module built on amazon.aws's AnsibleAWSModule pays it:",
-        "  amazon.aws imports boto3 and builds the client with it.",
-        f"- So even if the module and the controller added nothing beyond that floor, the ratio would be {best_ratio:.2f}:",
-        "  on this machine target 2 (1.25) is below what any boto3-based module can reach against `ping`.",
-        f"- The module process minus ping's ({module_extra * 1000:.0f} ms) is the SDK floor ({floor * 1000:.0f} ms) within the noise of",
-        "  these measurements: the collection's own code (argument parsing, its module_utils, the decision, one call)",
-        "  adds no measurable time. Profiling the kept AnsiballZ file (ANSIBLE_KEEP_REMOTE_FILES=1) with",
-        "  `python -X importtime` and cProfile agrees: importing boto3 (which also imports s3transfer) and botocore's",
-        "  client creation (endpoints and the KMS service model) are the large items; this collection's module_utils",
-        "  import in a few milliseconds and the run itself takes under 10 ms.",
-        "- On the controller, cProfile of the worker process shows ansible-core's module_utils scan (`recursive_finder`)",
-        "  taking most of that controller time: it parses amazon.aws's module_utils (about 100 kB) on every run,",
-        "  and the objects it makes trigger a full garbage collection of the controller's heap during the scan.",
-        "  This follows from building on AnsibleAWSModule, which the collection must do.",
-        "- No change in plugins/module_utils/ would bring the ratio under 1.25, so none was made: the figures above",
-        "  are both the before and the after.",
-        "",
-        "## 3. Detection lag of real connections",
-        "",
-        "Each connection runs in its own emulator Region, with the emulator taking T seconds to connect.",
-        "Lag: from the transition's wall-clock time in the emulator's history to the DescribeCustomKeyStores call",
-        "that saw CONNECTED (the module returns right after it); the playbook lag adds ansible-playbook's own exit.",
-        "Predicted figures come from plugins/module_utils/poller.py (`detection`), which the module's wait follows.",
-        "",
-        markdown_table(["T", "lag", "target", "playbook lag", "Describe calls", "predicted calls", "predicted lag"], [
-            (f"{row['seconds']} s", f"{row['lag']:.2f} s", f"<= {row['target']:.1f} s", f"{row['playbook_lag']:.2f} s",
-             row["describe_calls"], row["predicted_calls"], f"{row['predicted_lag']:.1f} s") for row in results["lag"]
-        ]),
-        "",
-        "The calls include the first read of the store; the polls come 1 s after the connect call, then with",
-        "doubling delays capped at 30 s (1, 3, 7, 15, 31, 61, 91, 121 s ...).",
-        "",
-        "## 4. The poll schedule for long connections",
-        "",
-        "Computed with `poller.detection` (the schedule the module waits with, wait_timeout 1200 s).",
-        "",
-        markdown_table(["T", "Describe calls to see it (incl. the first read)", "lag at exactly T", "worst lag for any connection up to T"], [
-            (f"{row['seconds']} s", row["describe_calls"], f"{row['lag']:.1f} s", f"{row['worst_lag']:.1f} s") for row in results["schedule"]
-        ]),
-        "",
-        "The worst lag is just under the 30 s cap (a connection ending just after a poll is seen at the next).",
-        "tests/unit/plugins/module_utils/test_poller.py asserts these figures.",
-        "",
-        "## 5. Fleet",
-        "",
-        f"{fleet['stores']} CloudHSM key stores in {fleet['regions']} Regions ({FLEET_STORES_PER_REGION} each), the emulator taking",
-        f"{FLEET_CONNECT_SECONDS} s to connect each, made CONNECTED by one run of playbooks/fleet.yml: one inventory host per",
-        f"(account, Region), `--forks {fleet['forks']}`; each host starts all its connections (`wait: false`), then waits for each.",
-        "",
-        markdown_table(["run", "wall time", "target"], [
-            (f"playbooks/fleet.yml (median of {fleet['runs']}: {', '.join(f'{value:.1f}' for value in fleet['samples'])} s)",
-             f"{fleet['seconds']:.1f} s", f"<= 1.5 x {FLEET_CONNECT_SECONDS} s + 10 s = {fleet['target']:.0f} s"),
-            (f"plain serial loop (`wait: true`, one store after the other), {fleet['serial_stores']} stores measured",
-             f"{fleet['serial_seconds']:.1f} s ({fleet['serial_per_store']:.1f} s a store)", ""),
-            (f"plain serial loop, {fleet['stores']} stores (measured time a store x {fleet['stores']})", f"{fleet['serial_for_fleet']:.0f} s", ""),
-        ]),
-        "",
-        f"One store's time in the target is taken as its {FLEET_CONNECT_SECONDS} s connection (the stricter reading); the serial",
-        f"loop's measured time a store ({fleet['serial_per_store']:.1f} s) is that connection, the {fleet['serial_lag']:.0f} s the poll schedule takes",
-        f"to see a {FLEET_CONNECT_SECONDS} s connection, and the module run. `python scripts/bench.py --serial-stores 30` measures",
-        "the whole serial run instead of extrapolating it (about 16 minutes).",
-        "",
-        f"KMS request rates per Region during the fleet runs (quota: {QUOTA_PER_SECOND} requests per second per operation,",
-        "account and Region; the peak is the most requests in any one-second window, over all runs):",
-        "",
-        markdown_table(["Region", "operation", "calls a run", "mean per second", "peak per second"], [
-            (region, operation, f"{figures['calls']:.0f}", f"{figures['mean']:.2f}", figures["peak"])
-            for (region, operation), figures in sorted(fleet["rates"].items())
-        ]),
-        "",
-        "## 6. Peak memory",
-        "",
-        markdown_table(["process", "peak RSS (median)"], [
-            ("connection module run on a CONNECTED store", f"{rss['connection module process']:.1f} MiB"),
-            ("`ansible.builtin.ping` module run, for reference", f"{rss['ping module process']:.1f} MiB"),
-            ("`python -c 'import boto3'`, for reference", f"{rss['import boto3']:.1f} MiB"),
-        ]),
-        "",
-    ]
-    if previous:
-        out += [f"The previous committed run (version {previous['version']}) measured {previous['rss_mib']:.1f} MiB.", ""]
-    out += [f"<!-- bench: {json.dumps({'version': info['collection'], 'rss_mib': round(rss['connection module process'], 1)})} -->", ""]
-    return "\n".join(out)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="alternating runs for the timing figures (default 7, at least 5)")
@@ -623,7 +435,6 @@ def main():
         parser.error("--repeats must be at least 5")
 
     started = time.monotonic()
-    poller = load_poller()
     process, url = start_process("--connect-seconds", "2", "--disconnect-seconds", "1", python=PYTHON, env=ENV)
     emulator = EmulatorClient(url)
     results = {}
@@ -631,16 +442,16 @@ def main():
         with tempfile.TemporaryDirectory() as workdir:
             runner = Runner(workdir, url)
             print(f"emulator on {url}; metric 3 connections (2 s, 30 s, 120 s) run in the background", flush=True)
-            lag_runs = start_lag_runs(runner, emulator, poller)
+            lag_runs = start_lag_runs(runner, emulator)
             print("1. API calls", flush=True)
             results["counts"] = measure_counts(runner, emulator)
             print(f"2. playbook wall time, {args.repeats} alternating runs", flush=True)
             results["timing"], playbooks = measure_timing(runner, emulator, args.repeats)
             print("2, 6. where the time goes, peak RSS", flush=True)
             results["breakdown"], results["rss"] = measure_breakdown(runner, playbooks, args.repeats)
-            results["schedule"] = schedule_figures(poller)
+            results["schedule"] = schedule_figures()
             print(f"5. fleet, {args.fleet_runs} runs, then a serial loop over {args.serial_stores} stores", flush=True)
-            results["fleet"] = measure_fleet(runner, emulator, poller, args.fleet_runs, args.serial_stores)
+            results["fleet"] = measure_fleet(runner, emulator, args.fleet_runs, args.serial_stores)
             print("3. waiting for the background connections", flush=True)
             results["lag"] = finish_lag_runs(emulator, lag_runs)
     finally:
@@ -656,7 +467,7 @@ def main():
         handle.write(document)
     print()
     print(f"{info['cores']} cores, Python {info['python']}, ansible-core {info['ansible_core']}, {info['date']}, {seconds / 60:.1f} min")
-    print(text_table(SUMMARY_HEADER, summary_rows(results)))
+    print(summary_text(results))
     print(f"\nwritten: {os.path.relpath(args.output)}")
     return 0
 

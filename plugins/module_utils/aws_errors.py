@@ -3,7 +3,7 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Reading the AWS error code behind an error, for the KMS and CloudHSM helpers alike."""
+"""The AWS error codes: reading the code behind an error, the throttling codes, and the next step for each refusal."""
 
 # The codes AWS services answer when a request exceeds a rate quota. A wait treats them as
 # "poll again later", never as the end of the wait.
@@ -19,3 +19,52 @@ def error_code(error):
 
 def is_throttling(error):
     return error_code(error) in THROTTLING_ERROR_CODES
+
+
+# THE table of what to do about the AWS refusals an operator can cause, for the modules (after AWS's own message,
+# or after the sentence of kms_custom_key_store_connection for a refused connection) and the connect role (through
+# the aws_error_advice filter). Codes not listed get AWS's own message only.
+ADVICE = {
+    "CustomKeyStoreNameInUseException": "Choose another custom_key_store_name: names are unique in a Region.",
+    "CloudHsmClusterNotFoundException": "Check cloud_hsm_cluster_id and the Region.",
+    "CloudHsmClusterInUseException": (
+        "Use a cluster that backs no other custom key store (clusters created from each other's backups count as one)."
+    ),
+    "CloudHsmClusterNotActiveException": "Initialize and activate the cluster, make sure it has at least one ACTIVE HSM, then run again.",
+    "CloudHsmClusterNotRelatedException": (
+        "Set cloud_hsm_cluster_id to the store's original cluster or to a cluster created from a backup of it."
+    ),
+    "CloudHsmClusterInvalidConfigurationException": (
+        "Give the cluster private subnets in at least two Availability Zones and the security group rules KMS needs, then run again."
+    ),
+    "IncorrectTrustAnchorException": "Set trust_anchor_certificate to the content of the customerCA.crt file that initialized the cluster.",
+    "XksProxyUriInUseException": "Another custom key store uses this proxy endpoint and path: choose another xks_proxy_uri_path.",
+    "XksProxyUriEndpointInUseException": "Another custom key store uses this xks_proxy_uri_endpoint: choose another endpoint.",
+    "XksProxyVpcEndpointServiceInUseException": (
+        "Another custom key store uses this VPC endpoint service: choose another xks_proxy_vpc_endpoint_service_name."
+    ),
+    "XksProxyUriUnreachableException": (
+        "Check xks_proxy_uri_endpoint, xks_proxy_uri_path and xks_proxy_connectivity, and that the proxy is running and reachable by KMS."
+    ),
+    "XksProxyIncorrectAuthenticationCredentialException": "Set xks_proxy_authentication_credential to a credential the proxy accepts.",
+    "XksProxyInvalidConfigurationException": "Fix the proxy's configuration (its logs say what is wrong), then run again.",
+    "CustomKeyStoreInvalidStateException": "The store's connection state changed while the task ran: run the task again.",
+}
+
+# The next step for CloudHsmClusterNotActiveException when the cluster's state is known (the connect role reads it).
+CLUSTER_STATE_ADVICE = {
+    "UNINITIALIZED": "Initialize it (sign its certificate signing request and call InitializeCluster), activate it, then run again.",
+    "INITIALIZE_IN_PROGRESS": "Wait until it is INITIALIZED, activate it, then run again.",
+    "INITIALIZED": "Activate it (set the admin password with the CloudHSM CLI), then run again.",
+    "CREATE_IN_PROGRESS": "Wait until it is created, initialize and activate it, then run again.",
+    "UPDATE_IN_PROGRESS": "Wait until it is ACTIVE again, then run again.",
+    "DEGRADED": "Replace its failed HSMs (or restore it from a backup), then run again.",
+    "DELETE_IN_PROGRESS": "Create a cluster from a recent backup of it, then run again with connect_replacement_cluster_id set to it.",
+}
+
+
+def aws_error_advice(code, cluster_state=None):
+    """The next step for an AWS error code the operator can fix, or None."""
+    if code == "CloudHsmClusterNotActiveException" and cluster_state in CLUSTER_STATE_ADVICE:
+        return CLUSTER_STATE_ADVICE[cluster_state]
+    return ADVICE.get(code)

@@ -5,9 +5,9 @@
 
 """Making a custom key store CONNECTED or DISCONNECTED: the decision table and the loop that carries it out."""
 
-import copy
 import time
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import aws_error_advice
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import error_fields
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import failure_sentence
@@ -16,21 +16,23 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import disconnect_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.waiter import polls
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import Runner
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import timeout_sentence
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import with_state
 
 CONNECT = "connect"
 DISCONNECT = "disconnect"
 WAIT = "wait"
 
 API_ACTIONS = {CONNECT: "ConnectCustomKeyStore", DISCONNECT: "DisconnectCustomKeyStore"}
-TARGET_STATES = {"connected": "CONNECTED", "disconnected": "DISCONNECTED"}
 
 # The state a store is in right after a step. ConnectCustomKeyStore and DisconnectCustomKeyStore
 # move the store synchronously; a wait is assumed to reach the end of the transition.
 _AFTER_CALL = {CONNECT: "CONNECTING", DISCONNECT: "DISCONNECTING"}
 _AFTER_WAIT = {"CONNECTING": "CONNECTED", "DISCONNECTING": "DISCONNECTED"}
 
-# DESIGN §3. None: a FAILED store that must not be touched without reconnect_failed.
+# docs/design.md, Connection state machine. None: a FAILED store that must not be touched without reconnect_failed.
 _TO_CONNECTED = {
     "CONNECTED": (),
     "CONNECTING": (),
@@ -46,18 +48,16 @@ _TO_DISCONNECTED = {
     "FAILED": (DISCONNECT,),
 }
 
+# The refusals of ConnectCustomKeyStore that are about the store's cluster: what they say of it (the next step
+# is in aws_errors.ADVICE).
+_CLUSTER_REFUSALS = {
+    "CloudHsmClusterNotActiveException": "is not ACTIVE",
+    "CloudHsmClusterInvalidConfigurationException": "is not configured as KMS requires",
+}
+
 # A bounded number of times the state may move under our feet (another client acting at once).
 MAX_RACES = 3
 MAX_CALLS = 4
-
-
-class ConnectionFailure(Exception):
-    """A failure to report to the user: one sentence, plus what the run observed and did."""
-
-    def __init__(self, message, **result):
-        super().__init__(message)
-        self.message = message
-        self.result = result
 
 
 def decide(observed, desired, wait=False, reconnect_failed=False):
@@ -88,16 +88,18 @@ def state_after(observed, steps):
     return state
 
 
-def with_state(entry, state):
-    """A copy of a Describe entry in another ConnectionState (the error code only stays with FAILED)."""
-    entry = copy.deepcopy(entry)
-    entry["ConnectionState"] = state
-    if state != "FAILED":
-        entry.pop("ConnectionErrorCode", None)
-    return entry
+def api_actions(steps):
+    """The KMS API actions among the steps."""
+    return [API_ACTIONS[step] for step in steps if step in API_ACTIONS]
 
 
-class ConnectionRunner:
+def plan(observed, desired, wait=False):
+    """(KMS API actions, ConnectionState after them) of a run from `observed` to `desired`, as check mode reports it."""
+    steps = decide(observed, desired, wait)
+    return api_actions(steps), state_after(observed, steps)
+
+
+class ConnectionRunner(Runner):
     """Carries out the decision table against AWS, re-deciding after every step.
 
     Each step is decided on the state just observed (or just caused), so a store that another
@@ -106,21 +108,14 @@ class ConnectionRunner:
     """
 
     def __init__(self, client, selector, label, region, check_mode=False, sleep=time.sleep, clock=time.monotonic):
-        self.client = client
+        super().__init__(client, region, check_mode, sleep, clock)
         self.selector = selector
         self.label = label
-        self.region = region
-        self.check_mode = check_mode
-        self.sleep = sleep
-        self.clock = clock
-        self.actions = []
         self.history = []
         self.waited = False
-        self._start = None
 
     def run(self, desired, wait=False, wait_timeout=1200, reconnect_failed=False):
-        self._start = self.clock()
-        deadline = self._start + wait_timeout
+        self._start_clock(wait_timeout)
         entry = self._describe()
         before = entry["ConnectionState"]
         self._record(before)
@@ -136,11 +131,11 @@ class ConnectionRunner:
             if not steps:
                 break
             if self.check_mode:
-                self.actions = [API_ACTIONS[step] for step in steps if step in API_ACTIONS]
-                entry = with_state(entry, state_after(state, steps))
+                self.actions = api_actions(steps)
+                entry = with_state(entry, state_after(state, steps), "ConnectionState")
                 break
             if steps[0] == WAIT:
-                entry = self._wait_for_change(entry, deadline)
+                entry = self._wait_for_change(entry)
                 continue
             if len(self.actions) >= MAX_CALLS:
                 raise self._failure(
@@ -157,7 +152,7 @@ class ConnectionRunner:
                 entry = self._describe()
                 self._record(entry["ConnectionState"])
                 continue
-            entry = with_state(entry, _AFTER_CALL[steps[0]])
+            entry = with_state(entry, _AFTER_CALL[steps[0]], "ConnectionState")
             self._record(entry["ConnectionState"])
 
         return self._result(entry, before)
@@ -166,7 +161,7 @@ class ConnectionRunner:
         return entry.get("CustomKeyStoreName") or self.label
 
     def _elapsed(self):
-        return round(self.clock() - self._start, 3)
+        return round(super()._elapsed(), 3)
 
     def _record(self, state):
         if not self.history or self.history[-1]["connection_state"] != state:
@@ -176,12 +171,12 @@ class ConnectionRunner:
         entry = describe_custom_key_store(self.client, self.selector, self.label)
         if entry is None:
             if self.history:
-                raise ConnectionFailure(
+                raise RunFailure(
                     f"Custom key store {self.label} was deleted in {self.region} while this task was acting on it.",
                     actions=self.actions,
                     state_history=self.history,
                 )
-            raise ConnectionFailure(f"custom key store {self.label} not found in {self.region}")
+            raise RunFailure(f"custom key store {self.label} not found in {self.region}")
         return entry
 
     def _call(self, step, entry):
@@ -192,29 +187,29 @@ class ConnectionRunner:
             else:
                 disconnect_custom_key_store(self.client, store_id)
         except AnsibleKMSError as error:
-            refusal = _SYNCHRONOUS_REFUSALS.get(error_code(error))
-            if refusal:
-                raise self._failure(refusal.format(name=self._name(entry), cluster=entry.get("CloudHsmClusterId")), entry)
+            refused = _CLUSTER_REFUSALS.get(error_code(error))
+            if refused:
+                raise self._failure(
+                    f"KMS refused to connect custom key store {self._name(entry)}: its CloudHSM cluster "
+                    f"{entry.get('CloudHsmClusterId')} {refused}. Next step: {aws_error_advice(error_code(error))}",
+                    entry,
+                )
             raise
         self.actions.append(API_ACTIONS[step])
 
-    def _wait_for_change(self, entry, deadline):
+    def _wait_for_change(self, entry):
         """Poll until the store leaves its transitional state; throttling never ends the wait."""
         from_state = entry["ConnectionState"]
         self.waited = True
-        for entry in polls(self._describe, deadline, self.sleep, self.clock):
+        for entry in self._polls(self._describe):
             if entry["ConnectionState"] != from_state:
                 self._record(entry["ConnectionState"])
                 return entry
-        raise self._failure(
-            f"Timed out after {self._elapsed():.0f} s waiting for custom key store {self._name(entry)} to leave "
-            f"{from_state} (last observed state: {entry['ConnectionState']}). AWS carries on with the operation: "
-            f"run the task again to resume waiting, or raise wait_timeout.",
-            entry,
-        )
+        waited_for = f"custom key store {self._name(entry)} to leave {from_state}"
+        raise self._failure(timeout_sentence(self._elapsed(), waited_for, entry["ConnectionState"]), entry)
 
     def _failure(self, message, entry):
-        return ConnectionFailure(message, **self._result(entry, None))
+        return RunFailure(message, **self._result(entry, None))
 
     def _result(self, entry, before):
         state = entry["ConnectionState"]
@@ -231,16 +226,3 @@ class ConnectionRunner:
         if before is not None:
             result["diff"] = {"before": {"connection_state": before}, "after": {"connection_state": state}}
         return result
-
-
-_SYNCHRONOUS_REFUSALS = {
-    "CloudHsmClusterNotActiveException": (
-        "KMS refused to connect custom key store {name}: its CloudHSM cluster {cluster} is not ACTIVE. "
-        "Initialize and activate the cluster, make sure it has at least one ACTIVE HSM, then run again."
-    ),
-    "CloudHsmClusterInvalidConfigurationException": (
-        "KMS refused to connect custom key store {name}: its CloudHSM cluster {cluster} is not configured as KMS requires "
-        "(private subnets in at least two Availability Zones, and the cluster security group rules KMS needs). "
-        "Fix the cluster configuration, then run again."
-    ),
-}

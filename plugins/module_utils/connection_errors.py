@@ -12,7 +12,7 @@ ConnectionErrorCodeType enum, so a code AWS adds fails the build until it is des
 
 from collections import namedtuple
 
-# Remediation classes (DESIGN §4): what can be done about a FAILED connection.
+# Remediation classes (docs/design.md, Error-code classes): what can be done about a FAILED connection.
 TRANSIENT = "transient"
 HSM_CAPACITY = "hsm_capacity"
 CREDENTIALS = "credentials"

@@ -8,6 +8,9 @@
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import aws_error_advice
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
+
 COLLECTION_NAME = "awskms.custom_key_store"
 COLLECTION_VERSION = "0.1.0"
 
@@ -31,12 +34,10 @@ class CustomKeyStoreModule(AnsibleAWSModule):
         """
         return self.client(service, config={"retries": {"total_max_attempts": 1}})
 
-    def fail_on_empty_strings(self, *options):
-        """Fail naming the first of these string options that was given as an empty (or blank) string."""
-        for option in options:
-            value = self.params.get(option)
-            if value is not None and not value.strip():
-                self.fail_json(msg=f"{option} must not be empty.")
+    def fail_on_problem(self, problem):
+        """Fail with the sentence of an option check (module_utils/options.py), if there is one."""
+        if problem:
+            self.fail_json(msg=problem)
 
     def fail_aws_error(self, error, **kwargs):
         """Fail with the one-line message of an AnsibleAWSError, without a traceback.
@@ -61,3 +62,10 @@ def aws_error_sentence(error):
     # botocore's parameter validation reports each problem on a line of its own.
     sentence = " ".join(sentence.split())
     return sentence if sentence.endswith(".") else sentence + "."
+
+
+def explain_aws_error(error):
+    """AWS's refusal as one line, with the next step when there is a known one (aws_errors.ADVICE)."""
+    sentence = aws_error_sentence(error)
+    advice = aws_error_advice(error_code(error))
+    return f"{sentence} Next step: {advice}" if advice else sentence

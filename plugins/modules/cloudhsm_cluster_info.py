@@ -186,6 +186,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm i
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import describe_clusters
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import normalize_cluster
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import empty_values_problem
 
 
 def main():
@@ -196,9 +197,7 @@ def main():
     )
     module = CustomKeyStoreModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    for option in ("cluster_ids", "vpc_ids"):
-        if any(not value.strip() for value in params[option] or []):
-            module.fail_json(msg=f"{option} must not contain empty values.")
+    module.fail_on_problem(empty_values_problem(params, ("cluster_ids", "vpc_ids")))
 
     filters = cluster_filters(params["cluster_ids"], params["states"], params["vpc_ids"])
     try:

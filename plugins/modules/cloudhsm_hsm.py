@@ -189,49 +189,15 @@ actions:
   sample: [CreateHsm]
 """
 
-import re
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import HsmFailure
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import HsmRunner
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.hsm import HsmRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
-
-PRESENT_OPTIONS = ("availability_zone", "subnet_id", "ip_address")
-ABSENT_OPTIONS = ("hsm_id", "eni_id", "eni_ip")
-
-# The formats CloudHSM accepts (botocore's model patterns, which AWS checks as a whole match; botocore itself does not).
-# A malformed value would otherwise look like an unknown cluster or HSM, or reach CreateHsm and be refused there.
-_IPV4 = (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", "an IPv4 address, for example 10.0.1.4")
-FORMATS = {
-    "cluster_id": (r"cluster-[2-7a-zA-Z]{11,16}", "cluster- followed by 11 to 16 letters or digits 2 to 7"),
-    "hsm_id": (r"hsm-[2-7a-zA-Z]{11,16}", "hsm- followed by 11 to 16 letters or digits 2 to 7"),
-    "eni_id": (r"eni-[0-9a-fA-F]{8,17}", "eni- followed by 8 to 17 hexadecimal digits"),
-    "eni_ip": _IPV4,
-    "ip_address": _IPV4,
-}
-
-
-def malformed(option, value):
-    """True when the value of the option does not have the format CloudHSM accepts."""
-    pattern = FORMATS[option][0]
-    if not re.fullmatch(pattern, value, re.ASCII):
-        return True
-    return FORMATS[option] is _IPV4 and any(int(octet) > 255 for octet in value.split("."))
-
-
-def check_options(params):
-    """One sentence for the first option that does not fit the others, else None."""
-    if params["wait_timeout"] <= 0:
-        return f"wait_timeout must be greater than 0 seconds, got {params['wait_timeout']}."
-    wrong = ABSENT_OPTIONS if params["state"] == "present" else PRESENT_OPTIONS
-    for option in wrong:
-        if params[option] is not None:
-            other = "absent" if params["state"] == "present" else "present"
-            return f"{option} is used only with state={other}; remove it, or set state={other}."
-    for option in FORMATS:
-        if params[option] is not None and malformed(option, params[option]):
-            return f"{option} must be {FORMATS[option][1]}, got {params[option]}."
-    return None
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import HSM_ABSENT_OPTIONS
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import HSM_PRESENT_OPTIONS
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import empty_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import hsm_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import wait_timeout_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
 def main():
@@ -257,10 +223,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    module.fail_on_empty_strings("cluster_id", *PRESENT_OPTIONS, *ABSENT_OPTIONS)
-    problem = check_options(params)
-    if problem:
-        module.fail_json(msg=problem)
+    module.fail_on_problem(
+        empty_problem(params, ("cluster_id",) + HSM_PRESENT_OPTIONS + HSM_ABSENT_OPTIONS) or wait_timeout_problem(params) or hsm_problem(params)
+    )
 
     runner = HsmRunner(
         module.client("cloudhsmv2"),
@@ -286,7 +251,7 @@ def main():
                 wait=params["wait"],
                 wait_timeout=params["wait_timeout"],
             )
-    except HsmFailure as failure:
+    except RunFailure as failure:
         module.fail_json(msg=failure.message, **failure.result)
     except AnsibleCloudHSMError as error:
         module.fail_aws_error(error, changed=bool(runner.actions), cluster_id=params["cluster_id"], actions=runner.actions)

@@ -137,22 +137,11 @@ options:
       - Allow the module to disconnect the store when a change (or the deletion) needs a C(DISCONNECTED) store.
         Disconnecting interrupts all cryptographic use of the store's KMS keys until it is connected again.
       - The module waits until the store is C(DISCONNECTED) before it updates or deletes it (bounded by O(wait_timeout)).
-      - After an update it connects the store again when it was C(CONNECTED), C(CONNECTING) or C(FAILED) before.
+      - After an update it connects the store again when it was C(CONNECTED), C(CONNECTING) or C(FAILED) before,
+        and with O(wait) waits until it is C(CONNECTED).
       - Without it, such a change fails with a message naming the fields and the store's state, and changes nothing.
     type: bool
     default: false
-  wait:
-    description:
-      - After connecting a store again (see O(allow_disconnect)), wait until it is C(CONNECTED), or fail when it ends
-        C(FAILED) or O(wait_timeout) passes. Without it, the task returns with the store C(CONNECTING).
-    type: bool
-    default: false
-  wait_timeout:
-    description:
-      - How long, in seconds from the start of the task, the module may wait for a store to become
-        C(DISCONNECTED) and, with O(wait), C(CONNECTED). Must be greater than 0.
-    type: int
-    default: 1200
 notes:
   - Supports check mode and diff mode. Check mode makes one C(DescribeCustomKeyStores) call and no other, and
     reports the actions and the store the run would produce.
@@ -163,6 +152,7 @@ notes:
     The KMS Developer Guide (Control access to your AWS CloudHSM key store) also lists C(cloudhsm:DescribeClusters)
     for principals that create and manage CloudHSM key stores."
 extends_documentation_fragment:
+  - awskms.custom_key_store.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -285,56 +275,26 @@ actions:
   sample: [DisconnectCustomKeyStore, UpdateCustomKeyStore, ConnectCustomKeyStore]
 """
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreFailure
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import argument_spec
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreRunner
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import aws_error_advice
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import explain_aws_error
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
 def main():
-    argument_spec = dict(
-        custom_key_store_name=dict(type="str", required=True),
-        custom_key_store_id=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        custom_key_store_type=dict(type="str", default="AWS_CLOUDHSM", choices=["AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"]),
-        cloud_hsm_cluster_id=dict(type="str"),
-        trust_anchor_certificate=dict(type="str"),
-        key_store_password=dict(type="str", no_log=True),
-        xks_proxy_uri_endpoint=dict(type="str"),
-        xks_proxy_uri_path=dict(type="str"),
-        xks_proxy_connectivity=dict(type="str", choices=["PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE"]),
-        xks_proxy_vpc_endpoint_service_name=dict(type="str"),
-        xks_proxy_vpc_endpoint_service_owner=dict(type="str"),
-        xks_proxy_authentication_credential=dict(
-            type="dict",
-            no_log=True,
-            options=dict(
-                access_key_id=dict(type="str", required=True),
-                raw_secret_access_key=dict(type="str", required=True, no_log=True),
-            ),
-        ),
-        update_password=dict(type="str", default="on_create", choices=["on_create", "always"], no_log=False),
-        allow_disconnect=dict(type="bool", default=False),
-        wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=1200),
-    )
-    module = CustomKeyStoreModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = CustomKeyStoreModule(argument_spec=argument_spec(), supports_check_mode=True)
 
     runner = KeyStoreRunner(
         module.client("kms"), module.region, check_mode=module.check_mode, create_client=lambda: module.single_attempt_client("kms")
     )
     try:
         result = runner.run(module.params)
-    except KeyStoreFailure as failure:
-        result = dict(changed=bool(runner.actions), actions=runner.actions)
-        result.update(failure.result)
-        module.fail_json(msg=failure.message, **result)
+    except RunFailure as failure:
+        module.fail_json(msg=failure.message, **dict(dict(changed=bool(runner.actions), actions=runner.actions), **failure.result))
     except AnsibleKMSError as error:
-        if aws_error_advice(error):
-            module.fail_json(msg=explain_aws_error(error), changed=bool(runner.actions), actions=runner.actions)
-        module.fail_aws_error(error, changed=bool(runner.actions), actions=runner.actions)
+        module.fail_json(msg=explain_aws_error(error), changed=bool(runner.actions), actions=runner.actions)
     module.exit_json(**result)
 
 

@@ -42,22 +42,6 @@ options:
     type: str
     choices: [connected, disconnected]
     default: connected
-  wait:
-    description:
-      - Wait until the store reaches the desired state, or fail when it ends C(FAILED) or O(wait_timeout) passes.
-      - Without O(wait), the module returns right after the connect or disconnect call, with the store
-        C(CONNECTING) or C(DISCONNECTING).
-    type: bool
-    default: false
-  wait_timeout:
-    description:
-      - How long to wait, in seconds, counted from the start of the task. Must be greater than 0.
-      - Also bounds the wait for a C(DISCONNECTING) store to become C(DISCONNECTED) before it is connected,
-        which happens even when O(wait=false).
-      - When the time is up, the task fails with the last observed state; AWS carries on with the operation,
-        and running the task again resumes waiting.
-    type: int
-    default: 1200
   reconnect_failed:
     description:
       - When the store is C(FAILED) and O(state=connected), disconnect it, wait until it is C(DISCONNECTED),
@@ -72,6 +56,7 @@ notes:
   - Supports check mode and diff mode. Check mode makes one C(DescribeCustomKeyStores) call and no other.
   - "IAM actions used: C(kms:DescribeCustomKeyStores), C(kms:ConnectCustomKeyStore), C(kms:DisconnectCustomKeyStore)."
 extends_documentation_fragment:
+  - awskms.custom_key_store.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -209,11 +194,13 @@ state_history:
            {"connection_state": "CONNECTED", "seconds": 2.2}]
 """
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import store_selector
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import empty_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import wait_timeout_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
 def main():
@@ -232,9 +219,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    module.fail_on_empty_strings("custom_key_store_id", "custom_key_store_name")
-    if params["wait_timeout"] <= 0:
-        module.fail_json(msg=f"wait_timeout must be greater than 0 seconds, got {params['wait_timeout']}.")
+    module.fail_on_problem(empty_problem(params, ("custom_key_store_id", "custom_key_store_name")) or wait_timeout_problem(params))
 
     selector, label = store_selector(params["custom_key_store_id"], params["custom_key_store_name"])
     runner = ConnectionRunner(module.client("kms"), selector, label, module.region, check_mode=module.check_mode)
@@ -245,7 +230,7 @@ def main():
             wait_timeout=params["wait_timeout"],
             reconnect_failed=params["reconnect_failed"],
         )
-    except ConnectionFailure as failure:
+    except RunFailure as failure:
         module.fail_json(msg=failure.message, **failure.result)
     except AnsibleKMSError as error:
         module.fail_aws_error(error, actions=runner.actions)

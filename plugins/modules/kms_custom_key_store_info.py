@@ -140,6 +140,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import store_selector
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import empty_problem
 
 
 def describe_stores(client, custom_key_store_id=None, custom_key_store_name=None):
@@ -167,7 +168,7 @@ def main():
         mutually_exclusive=[["custom_key_store_id", "custom_key_store_name"]],
         supports_check_mode=True,
     )
-    module.fail_on_empty_strings("custom_key_store_id", "custom_key_store_name")
+    module.fail_on_problem(empty_problem(module.params, ("custom_key_store_id", "custom_key_store_name")))
     try:
         entries = describe_stores(module.client("kms"), module.params["custom_key_store_id"], module.params["custom_key_store_name"])
     except AnsibleKMSError as error:

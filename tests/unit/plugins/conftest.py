@@ -7,6 +7,7 @@ import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from botocore.stub import Stubber
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import FakeClock
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 
@@ -46,3 +47,29 @@ def kms_stubbed(kms):
 def cloudhsm():
     """A CloudHSM v2 client, checked by botocore's Stubber against the cloudhsmv2 model."""
     yield from stubbed("cloudhsmv2")
+
+
+def module_stubber(monkeypatch, stubbed):
+    """Give every module run the Stubber-checked client; yield its Stubber, then check no other service was asked for."""
+    client, stubber = stubbed
+    services = []
+
+    def client_for(self, service, **kwargs):
+        services.append(service)
+        return client
+
+    monkeypatch.setattr(CustomKeyStoreModule, "client", client_for)
+    yield stubber
+    assert set(services) <= {client.meta.service_model.service_name}
+
+
+@pytest.fixture
+def kms_stubber(kms, monkeypatch):
+    """The Stubber of the KMS client that every module run in the test gets."""
+    yield from module_stubber(monkeypatch, kms)
+
+
+@pytest.fixture
+def cloudhsm_stubber(cloudhsm, monkeypatch):
+    """The Stubber of the CloudHSM v2 client that every module run in the test gets."""
+    yield from module_stubber(monkeypatch, cloudhsm)

@@ -1,7 +1,7 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The decision table of DESIGN §3, carried out against Stubber-checked KMS clients."""
+"""The decision table of docs/design.md (Connection state machine), carried out against Stubber-checked KMS clients."""
 
 import pytest
 
@@ -9,11 +9,10 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils import con
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import CONNECT
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import DISCONNECT
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import WAIT
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import decide
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_times
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
@@ -24,7 +23,7 @@ BY_ID = {"CustomKeyStoreId": STORE_ID}
 
 # (desired, observed, wait, reconnect_failed) -> (decided steps, the run's API script after the first Describe, final state)
 # The script lists, in order, the calls the run makes (CONNECT / DISCONNECT) and the state each later Describe returns.
-# Every cell of DESIGN §3's table, with and without wait.
+# Every cell of the table (docs/design.md, Connection state machine), with and without wait.
 CELLS = {
     ("connected", "CONNECTED", False, False): ((), [], "CONNECTED"),
     ("connected", "CONNECTED", True, False): ((), [], "CONNECTED"),
@@ -139,7 +138,7 @@ def test_failed_store_without_reconnect_fails_with_code_and_remedy(kms, fake_clo
     client, stubber = kms
     expect_describe(stubber, "FAILED", BY_NAME, code="USER_LOGGED_IN")
 
-    with pytest.raises(ConnectionFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run("connected", wait=True)
 
     assert failure.value.message.startswith(f"Custom key store {STORE_NAME} is FAILED with USER_LOGGED_IN:")
@@ -156,7 +155,7 @@ def test_failed_store_in_check_mode_fails_the_same_way(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, "FAILED", BY_NAME, code="INSUFFICIENT_CLOUDHSM_HSMS")
 
-    with pytest.raises(ConnectionFailure, match="INSUFFICIENT_CLOUDHSM_HSMS"):
+    with pytest.raises(RunFailure, match="INSUFFICIENT_CLOUDHSM_HSMS"):
         runner(client, fake_clock, check_mode=True).run("connected")
 
 
@@ -168,7 +167,7 @@ def test_wait_that_ends_failed_reports_code_and_does_not_reconnect_again(kms, fa
     expect_call(stubber, CONNECT)
     expect_describe(stubber, "FAILED", code="INSUFFICIENT_CLOUDHSM_HSMS")
 
-    with pytest.raises(ConnectionFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run("connected", wait=True, reconnect_failed=True)
 
     assert "INSUFFICIENT_CLOUDHSM_HSMS" in failure.value.message
@@ -184,10 +183,10 @@ def test_timeout_names_last_state_and_resumability(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, "DISCONNECTED", BY_NAME)
     expect_call(stubber, CONNECT)
-    for _poll in poll_times(60):
+    for _poll in range(6):  # the polls of a 60 s wait: at 1, 3, 7, 15, 31 and 60 s
         expect_describe(stubber, "CONNECTING")
 
-    with pytest.raises(ConnectionFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run("connected", wait=True, wait_timeout=60)
 
     message = failure.value.message
@@ -204,7 +203,7 @@ def test_unknown_store_is_one_sentence_naming_region(kms, fake_clock):
         "describe_custom_key_stores", "CustomKeyStoreNotFoundException", "no such store", 400, expected_params=BY_NAME
     )
 
-    with pytest.raises(ConnectionFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run("connected")
 
     assert failure.value.message == f"custom key store {STORE_NAME} not found in us-east-1"
@@ -216,7 +215,7 @@ def test_store_deleted_while_waiting(kms, fake_clock):
     expect_call(stubber, CONNECT)
     stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "gone", 400, expected_params=BY_ID)
 
-    with pytest.raises(ConnectionFailure, match="was deleted in us-east-1 while this task was acting on it"):
+    with pytest.raises(RunFailure, match="was deleted in us-east-1 while this task was acting on it"):
         runner(client, fake_clock).run("connected", wait=True)
 
 
@@ -259,7 +258,7 @@ def test_synchronous_refusals_are_explained(kms, fake_clock, code, words):
     expect_describe(stubber, "DISCONNECTED", BY_NAME)
     stubber.add_client_error("connect_custom_key_store", code, "refused", 400)
 
-    with pytest.raises(ConnectionFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run("connected", wait=True)
 
     assert failure.value.message.startswith(f"KMS refused to connect custom key store {STORE_NAME}: its CloudHSM cluster")

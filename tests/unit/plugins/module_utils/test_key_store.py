@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils import key_store
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreFailure
+from ansible_collections.awskms.custom_key_store.plugins.module_utils import key_store_plan
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
@@ -143,7 +144,7 @@ CHANGES = {
 @pytest.mark.parametrize("case", sorted(CHANGES))
 def test_compute_changes_sends_only_what_differs(case):
     entry, wanted, changes = CHANGES[case]
-    assert key_store.compute_changes(entry, wanted) == changes
+    assert key_store_plan.compute_changes(entry, wanted) == changes
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,7 @@ def test_compute_changes_sends_only_what_differs(case):
     ],
 )
 def test_fields_that_need_a_disconnected_store(store_type, changes, blocked):
-    assert key_store.needs_disconnected(store_type, changes) == blocked
+    assert key_store_plan.needs_disconnected(store_type, changes) == blocked
 
 
 # ---------------------------------------------------------------------------
@@ -268,11 +269,11 @@ def test_update_makes_exactly_the_calls_of_the_case(case, kms, fake_clock):
             expect_call(stubber, CALLS[step])
 
     if script is None:
-        with pytest.raises(KeyStoreFailure) as failure:
+        with pytest.raises(RunFailure) as failure:
             runner(client, fake_clock).run(update_params(store_type, options, allow, wait))
         assert failure.value.message.startswith(f"Custom key store {STORE_NAME} is {observed}, and AWS changes ")
         assert "only while a store is DISCONNECTED: set allow_disconnect: true" in failure.value.message
-        for option in key_store.needs_disconnected(store_type, changes):
+        for option in key_store_plan.needs_disconnected(store_type, changes):
             assert option in failure.value.message
         return
 
@@ -291,7 +292,7 @@ def test_check_mode_only_describes_and_predicts_the_calls(case, kms, fake_clock)
     expect_describe(stubber, store_in(store_type, observed), first_selector(options))
 
     if script is None:
-        with pytest.raises(KeyStoreFailure, match="set allow_disconnect: true"):
+        with pytest.raises(RunFailure, match="set allow_disconnect: true"):
             runner(client, fake_clock, check_mode=True).run(update_params(store_type, options, allow, wait))
         return
     result = runner(client, fake_clock, check_mode=True).run(update_params(store_type, options, allow, wait))
@@ -306,7 +307,7 @@ def test_refusal_names_fields_and_state_in_one_sentence(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, store_in(CLOUDHSM, "CONNECTED"), BY_NAME)
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(params(cloud_hsm_cluster_id=OTHER_CLUSTER, **PASSWORD))
 
     assert failure.value.message == (
@@ -361,7 +362,7 @@ def test_failed_update_after_disconnecting_connects_the_store_again(kms, fake_cl
     expect_describe(stubber, store_in(CLOUDHSM, "DISCONNECTED"))
     expect_call(stubber, "connect_custom_key_store")
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(params(cloud_hsm_cluster_id=OTHER_CLUSTER, allow_disconnect=True))
 
     assert failure.value.message == (
@@ -383,7 +384,7 @@ def test_reconnect_that_ends_failed_fails_with_the_code(kms, fake_clock):
     expect_call(stubber, "connect_custom_key_store")
     expect_describe(stubber, store_entry("FAILED", "INVALID_CREDENTIALS"))
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(params(allow_disconnect=True, wait=True, **PASSWORD))
 
     assert failure.value.message.startswith(f"Custom key store {STORE_NAME} is FAILED with INVALID_CREDENTIALS:")
@@ -400,7 +401,7 @@ def test_the_disconnect_wait_is_bounded_by_wait_timeout(kms, fake_clock):
     for _poll in range(3):  # at 1, 3 and 5 s
         expect_describe(stubber, store_in(CLOUDHSM, "DISCONNECTING"))
 
-    with pytest.raises(KeyStoreFailure, match="Timed out after 5 s waiting for custom key store payments-hsm to leave DISCONNECTING"):
+    with pytest.raises(RunFailure, match="Timed out after 5 s waiting for custom key store payments-hsm to leave DISCONNECTING"):
         runner(client, fake_clock).run(params(cloud_hsm_cluster_id=OTHER_CLUSTER, allow_disconnect=True, wait_timeout=5))
     assert fake_clock.now == 5
 
@@ -513,7 +514,7 @@ def test_create_without_required_options_names_them_all_and_changes_nothing(kms,
     client, stubber = kms
     expect_not_found(stubber, BY_NAME)
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(wanted)
 
     assert f"Custom key store {STORE_NAME} does not exist, and creating it (type {wanted['custom_key_store_type']}) needs {missing}" in (
@@ -526,7 +527,7 @@ def test_unknown_id_is_not_created(kms, fake_clock):
     client, stubber = kms
     expect_not_found(stubber, BY_ID)
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(params(custom_key_store_id=STORE_ID, cloud_hsm_cluster_id=CLUSTER_ID))
 
     assert failure.value.message == (
@@ -543,7 +544,7 @@ def test_aws_refusal_of_create_is_raised_for_the_module(kms, fake_clock):
     with pytest.raises(AnsibleKMSError) as error:
         runner(client, fake_clock).run(CREATES["cloudhsm"][0])
 
-    assert key_store.explain_aws_error(error.value) == (
+    assert explain_aws_error(error.value) == (
         f"Failed to create custom key store {STORE_NAME}: CloudHsmClusterInUseException: cluster backs cks-0. Next step: Use a cluster "
         "that backs no other custom key store (clusters created from each other's backups count as one)."
     )
@@ -553,7 +554,7 @@ def test_the_type_of_an_existing_store_cannot_change(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, store_in(XKS, "CONNECTED"), BY_NAME)
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(params(cloud_hsm_cluster_id=CLUSTER_ID))
 
     assert failure.value.message == (
@@ -592,7 +593,7 @@ def test_the_type_of_an_existing_store_cannot_change(kms, fake_clock):
 def test_bad_options_fail_before_any_call(kms, fake_clock, wanted, message):
     client, _stubber = kms
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(wanted)
 
     assert message in failure.value.message
@@ -603,7 +604,7 @@ def test_vpc_options_on_a_public_store_are_refused(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, store_in(XKS, "DISCONNECTED"), BY_NAME)
 
-    with pytest.raises(KeyStoreFailure, match="and the store's connectivity is PUBLIC_ENDPOINT"):
+    with pytest.raises(RunFailure, match="and the store's connectivity is PUBLIC_ENDPOINT"):
         runner(client, fake_clock).run(xks(xks_proxy_vpc_endpoint_service_owner="111122223333"))
 
 
@@ -654,7 +655,7 @@ def test_delete_a_store_that_is_not_disconnected_without_allow_disconnect_is_ref
     client, stubber = kms
     expect_describe(stubber, store_in(CLOUDHSM, observed), BY_NAME)
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(absent())
 
     assert failure.value.message == (
@@ -693,7 +694,7 @@ def test_delete_a_store_with_kms_keys_explains_what_to_do(kms, fake_clock):
     expect_describe(stubber, store_in(CLOUDHSM, "DISCONNECTED"), BY_NAME)
     stubber.add_client_error("delete_custom_key_store", "CustomKeyStoreHasCMKsException", "holds 2 keys", 400)
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(absent())
 
     assert failure.value.message == (
@@ -715,7 +716,7 @@ def test_delete_with_kms_keys_after_disconnecting_connects_the_store_again(kms, 
     expect_describe(stubber, store_in(CLOUDHSM, "CONNECTING"))
     expect_describe(stubber, store_in(CLOUDHSM, "CONNECTED"))
 
-    with pytest.raises(KeyStoreFailure) as failure:
+    with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(absent(allow_disconnect=True, wait=True))
 
     assert failure.value.message.endswith(

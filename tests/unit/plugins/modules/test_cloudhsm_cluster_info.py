@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_cluster_info
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
@@ -17,30 +16,16 @@ from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import
 OTHER_ID = "cluster-3vuvwtm86vt"
 
 
-@pytest.fixture
-def stubber(cloudhsm, monkeypatch):
-    client, stubber = cloudhsm
-    services = []
-
-    def client_for(self, service, **kwargs):
-        services.append(service)
-        return client
-
-    monkeypatch.setattr(CustomKeyStoreModule, "client", client_for)
-    yield stubber
-    assert set(services) <= {"cloudhsmv2"}
-
-
 def run_module(capsys, **args):
     return stubs.run_module(cloudhsm_cluster_info.main, capsys, **args)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
-def test_every_cluster_across_pages_with_active_counts(stubber, capsys, check_mode):
+def test_every_cluster_across_pages_with_active_counts(cloudhsm_stubber, capsys, check_mode):
     first = cluster_entry([hsm_entry("us-east-1b"), hsm_entry("us-east-1a", hsm_id="hsm-aaaaaaaaaa2"), hsm_entry("us-east-1a", "DEGRADED", "hsm-aaaaaaaaaa3")])
     second = cluster_entry([hsm_entry("us-east-1c", "CREATE_IN_PROGRESS", cluster_id=OTHER_ID)], state="UNINITIALIZED", cluster_id=OTHER_ID)
-    stubber.add_response("describe_clusters", {"Clusters": [first], "NextToken": "t2"}, {})
-    stubber.add_response("describe_clusters", {"Clusters": [second]}, {"NextToken": "t2"})
+    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [first], "NextToken": "t2"}, {})
+    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [second]}, {"NextToken": "t2"})
 
     result = run_module(capsys, _ansible_check_mode=check_mode)
 
@@ -63,16 +48,16 @@ def test_every_cluster_across_pages_with_active_counts(stubber, capsys, check_mo
         ({"cluster_ids": [], "vpc_ids": []}, None),
     ],
 )
-def test_options_become_filters_in_exactly_one_call(stubber, capsys, args, filters):
-    stubber.add_response("describe_clusters", {"Clusters": [cluster_entry()]}, {"Filters": filters} if filters else {})
+def test_options_become_filters_in_exactly_one_call(cloudhsm_stubber, capsys, args, filters):
+    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [cluster_entry()]}, {"Filters": filters} if filters else {})
 
     result = run_module(capsys, **args)
 
     assert [cluster["cluster_id"] for cluster in result["clusters"]] == [HSM_CLUSTER_ID]
 
 
-def test_unknown_ids_are_an_empty_list(stubber, capsys):
-    stubber.add_response("describe_clusters", {"Clusters": []}, {"Filters": {"clusterIds": ["cluster-unknownunkn"]}})
+def test_unknown_ids_are_an_empty_list(cloudhsm_stubber, capsys):
+    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": []}, {"Filters": {"clusterIds": ["cluster-unknownunkn"]}})
 
     result = run_module(capsys, cluster_ids=["cluster-unknownunkn"])
 
@@ -80,16 +65,16 @@ def test_unknown_ids_are_an_empty_list(stubber, capsys):
     assert result["changed"] is False
 
 
-def test_unknown_resource_error_is_an_empty_list_too(stubber, capsys):
-    stubber.add_client_error("describe_clusters", "CloudHsmResourceNotFoundException", "no such cluster", 400)
+def test_unknown_resource_error_is_an_empty_list_too(cloudhsm_stubber, capsys):
+    cloudhsm_stubber.add_client_error("describe_clusters", "CloudHsmResourceNotFoundException", "no such cluster", 400)
 
     result = run_module(capsys, cluster_ids=["cluster-unknownunkn"])
 
     assert result["clusters"] == []
 
 
-def test_aws_refusal_is_one_sentence_without_traceback(stubber, capsys):
-    stubber.add_client_error("describe_clusters", "CloudHsmAccessDeniedException", "User is not authorized to perform cloudhsm:DescribeClusters", 400)
+def test_aws_refusal_is_one_sentence_without_traceback(cloudhsm_stubber, capsys):
+    cloudhsm_stubber.add_client_error("describe_clusters", "CloudHsmAccessDeniedException", "User is not authorized to perform cloudhsm:DescribeClusters", 400)
 
     result = run_module(capsys)
 
@@ -107,16 +92,16 @@ def test_aws_refusal_is_one_sentence_without_traceback(stubber, capsys):
         ({"vpc_ids": ["vpc-1", ""]}, "vpc_ids must not contain empty values."),
     ],
 )
-def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
+def test_bad_options_fail_before_any_api_call(cloudhsm_stubber, capsys, args, message):
     result = run_module(capsys, **args)
 
     assert result["failed"] is True
     assert message in result["msg"]
 
 
-def test_preco_password_never_reaches_the_result(stubber, capsys):
+def test_preco_password_never_reaches_the_result(cloudhsm_stubber, capsys):
     cluster = dict(cluster_entry(state="UNINITIALIZED"), PreCoPassword="preco-default-pw")
-    stubber.add_response("describe_clusters", {"Clusters": [cluster]}, {})
+    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [cluster]}, {})
 
     result = run_module(capsys)
 

@@ -7,15 +7,13 @@ import functools
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from botocore.stub import Stubber
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils import cloudhsm as hsm_utils
+from ansible_collections.awskms.custom_key_store.plugins.module_utils import hsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
-from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import AWS
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
@@ -24,32 +22,28 @@ BY_ID = {"Filters": {"clusterIds": [HSM_CLUSTER_ID]}}
 NEW_HSM = "hsm-newnewnew22"
 
 
-@pytest.fixture
-def stubber(cloudhsm, monkeypatch, fake_clock):
-    client, stubber = cloudhsm
-    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
-    # The module's waits run on the fake clock.
+@pytest.fixture(autouse=True)
+def waits_on_the_fake_clock(monkeypatch, fake_clock):
     monkeypatch.setattr(cloudhsm_hsm, "HsmRunner", functools.partial(hsm_utils.HsmRunner, sleep=fake_clock.sleep, clock=fake_clock.clock))
-    return stubber
 
 
 def run_module(capsys, **args):
-    return stubs.run_module(cloudhsm_hsm.main, capsys, cluster_id=HSM_CLUSTER_ID, **args)
+    return stubs.run_module(cloudhsm_hsm.main, capsys, **dict({"cluster_id": HSM_CLUSTER_ID}, **args))
 
 
-def expect_describe(stubber, *hsms, clusters=None):
-    stubber.add_response("describe_clusters", {"Clusters": [cluster_entry(hsms)] if clusters is None else clusters}, BY_ID)
+def expect_describe(cloudhsm_stubber, *hsms, clusters=None):
+    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [cluster_entry(hsms)] if clusters is None else clusters}, BY_ID)
 
 
-def expect_create(stubber, zone="us-east-1a", **extra):
+def expect_create(cloudhsm_stubber, zone="us-east-1a", **extra):
     created = hsm_entry(zone, "CREATE_IN_PROGRESS", NEW_HSM, eni_ip=extra.get("IpAddress"))
-    stubber.add_response("create_hsm", {"Hsm": created}, dict({"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": zone}, **extra))
+    cloudhsm_stubber.add_response("create_hsm", {"Hsm": created}, dict({"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": zone}, **extra))
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
 @pytest.mark.parametrize("state", ["ACTIVE", "CREATE_IN_PROGRESS"])
-def test_an_hsm_already_serving_the_zone_costs_exactly_one_call(stubber, capsys, check_mode, state):
-    expect_describe(stubber, hsm_entry("us-east-1a", state))
+def test_an_hsm_already_serving_the_zone_costs_exactly_one_call(cloudhsm_stubber, capsys, check_mode, state):
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", state))
 
     result = run_module(capsys, availability_zone="us-east-1a", _ansible_check_mode=check_mode)
 
@@ -59,11 +53,11 @@ def test_an_hsm_already_serving_the_zone_costs_exactly_one_call(stubber, capsys,
     assert result["hsm"]["state"] == state
 
 
-def test_create_and_wait_until_active(stubber, capsys, fake_clock):
-    expect_describe(stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"))
-    expect_create(stubber)
-    expect_describe(stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
-    expect_describe(stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "ACTIVE", NEW_HSM))
+def test_create_and_wait_until_active(cloudhsm_stubber, capsys, fake_clock):
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"))
+    expect_create(cloudhsm_stubber)
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "ACTIVE", NEW_HSM))
 
     result = run_module(capsys, availability_zone="us-east-1a", wait=True, _ansible_diff=True)
 
@@ -76,9 +70,9 @@ def test_create_and_wait_until_active(stubber, capsys, fake_clock):
     assert fake_clock.sleeps == [1.0, 2.0]
 
 
-def test_create_without_wait_returns_create_in_progress(stubber, capsys):
-    expect_describe(stubber)
-    expect_create(stubber, "us-east-1b", IpAddress="10.0.2.50")
+def test_create_without_wait_returns_create_in_progress(cloudhsm_stubber, capsys):
+    expect_describe(cloudhsm_stubber)
+    expect_create(cloudhsm_stubber, "us-east-1b", IpAddress="10.0.2.50")
 
     result = run_module(capsys, subnet_id="subnet-0bbb2222", ip_address="10.0.2.50")
 
@@ -86,8 +80,8 @@ def test_create_without_wait_returns_create_in_progress(stubber, capsys):
     assert (result["hsm"]["state"], result["hsm"]["availability_zone"], result["hsm"]["eni_ip"]) == ("CREATE_IN_PROGRESS", "us-east-1b", "10.0.2.50")
 
 
-def test_check_mode_describes_once_and_shows_the_would_be_hsm(stubber, capsys):
-    expect_describe(stubber)
+def test_check_mode_describes_once_and_shows_the_would_be_hsm(cloudhsm_stubber, capsys):
+    expect_describe(cloudhsm_stubber)
 
     result = run_module(capsys, availability_zone="us-east-1c", _ansible_check_mode=True, _ansible_diff=True)
 
@@ -101,10 +95,10 @@ def test_check_mode_describes_once_and_shows_the_would_be_hsm(stubber, capsys):
 
 
 @pytest.mark.parametrize("selector", [{"hsm_id": "hsm-abcdefghij2"}, {"eni_ip": "10.0.1.4"}, {"eni_id": "eni-0123456789abcdef1"}])
-def test_delete_and_wait_until_gone(stubber, capsys, selector):
-    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
-    stubber.add_response("delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"})
-    expect_describe(stubber)
+def test_delete_and_wait_until_gone(cloudhsm_stubber, capsys, selector):
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    cloudhsm_stubber.add_response("delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"})
+    expect_describe(cloudhsm_stubber)
 
     result = run_module(capsys, state="absent", wait=True, **selector)
 
@@ -118,8 +112,8 @@ def test_delete_and_wait_until_gone(stubber, capsys, selector):
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
-def test_deleting_an_hsm_that_is_not_there_costs_one_call(stubber, capsys, check_mode):
-    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+def test_deleting_an_hsm_that_is_not_there_costs_one_call(cloudhsm_stubber, capsys, check_mode):
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
 
     result = run_module(capsys, state="absent", hsm_id="hsm-notthere222", wait=True, _ansible_check_mode=check_mode)
 
@@ -128,8 +122,8 @@ def test_deleting_an_hsm_that_is_not_there_costs_one_call(stubber, capsys, check
 
 
 @pytest.mark.parametrize("args", [{"availability_zone": "us-east-1a"}, {"state": "absent", "hsm_id": "hsm-abcdefghij2"}])
-def test_unknown_cluster_fails_with_one_sentence(stubber, capsys, args):
-    expect_describe(stubber, clusters=[])
+def test_unknown_cluster_fails_with_one_sentence(cloudhsm_stubber, capsys, args):
+    expect_describe(cloudhsm_stubber, clusters=[])
 
     result = run_module(capsys, **args)
 
@@ -138,8 +132,8 @@ def test_unknown_cluster_fails_with_one_sentence(stubber, capsys, args):
     assert "exception" not in result
 
 
-def test_unknown_zone_lists_the_clusters_zones(stubber, capsys):
-    expect_describe(stubber)
+def test_unknown_zone_lists_the_clusters_zones(cloudhsm_stubber, capsys):
+    expect_describe(cloudhsm_stubber)
 
     result = run_module(capsys, availability_zone="us-east-1d")
 
@@ -150,9 +144,9 @@ def test_unknown_zone_lists_the_clusters_zones(stubber, capsys):
     assert result["actions"] == []
 
 
-def test_aws_refusal_is_one_sentence_without_traceback(stubber, capsys):
-    expect_describe(stubber)
-    stubber.add_client_error("create_hsm", "CloudHsmInvalidRequestException", "Cannot add an HSM to cluster while it is CREATE_IN_PROGRESS.", 400)
+def test_aws_refusal_is_one_sentence_without_traceback(cloudhsm_stubber, capsys):
+    expect_describe(cloudhsm_stubber)
+    cloudhsm_stubber.add_client_error("create_hsm", "CloudHsmInvalidRequestException", "Cannot add an HSM to cluster while it is CREATE_IN_PROGRESS.", 400)
 
     result = run_module(capsys, availability_zone="us-east-1a")
 
@@ -165,8 +159,8 @@ def test_aws_refusal_is_one_sentence_without_traceback(stubber, capsys):
     assert "exception" not in result
 
 
-def test_ip_address_mismatch_is_a_warning(stubber, capsys):
-    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+def test_ip_address_mismatch_is_a_warning(cloudhsm_stubber, capsys):
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
 
     result = run_module(capsys, availability_zone="us-east-1a", ip_address="10.0.1.99")
 
@@ -178,11 +172,11 @@ def test_ip_address_mismatch_is_a_warning(stubber, capsys):
     ) in json.dumps(result["warnings"])
 
 
-def test_timeout_fails_with_the_last_state(stubber, capsys, fake_clock):
-    expect_describe(stubber)
-    expect_create(stubber)
+def test_timeout_fails_with_the_last_state(cloudhsm_stubber, capsys, fake_clock):
+    expect_describe(cloudhsm_stubber)
+    expect_create(cloudhsm_stubber)
     for _poll in range(3):  # at 1, 3 and 5 s
-        expect_describe(stubber, hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
+        expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
 
     result = run_module(capsys, availability_zone="us-east-1a", wait=True, wait_timeout=5)
 
@@ -208,20 +202,18 @@ def test_timeout_fails_with_the_last_state(stubber, capsys, fake_clock):
         ({"availability_zone": "us-east-1a", "state": "gone"}, "value of state must be one of: present, absent"),
     ],
 )
-def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
-    with patch_module_args(dict(AWS, **dict({"cluster_id": HSM_CLUSTER_ID}, **args))), pytest.raises(SystemExit):
-        cloudhsm_hsm.main()
-    result = json.loads(capsys.readouterr().out)
+def test_bad_options_fail_before_any_api_call(cloudhsm_stubber, capsys, args, message):
+    result = run_module(capsys, **args)
 
     assert result["failed"] is True
     assert message in result["msg"]
 
 
-def test_the_create_is_sent_once_by_botocore(stubber, capsys, monkeypatch):
+def test_the_create_is_sent_once_by_botocore(cloudhsm_stubber, capsys, monkeypatch):
     """CreateHsm goes through the module's single-attempt client: a retry after a 5xx could bill a second HSM."""
     create_client = aws_client("cloudhsmv2")
     monkeypatch.setattr(CustomKeyStoreModule, "single_attempt_client", lambda self, service: create_client)
-    expect_describe(stubber)
+    expect_describe(cloudhsm_stubber)
     with Stubber(create_client) as create_stubber:
         create_stubber.add_response("create_hsm", {"Hsm": hsm_entry("us-east-1b", "CREATE_IN_PROGRESS", NEW_HSM)})
 

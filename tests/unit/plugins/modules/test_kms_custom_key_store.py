@@ -26,22 +26,15 @@ ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 CREDENTIAL = {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET}
 
 
-@pytest.fixture
-def stubber(kms, monkeypatch):
-    client, stub = kms
-    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
-    return stub
-
-
 def run_module(capsys, **args):
     result = stubs.run_module(kms_custom_key_store.main, capsys, **args)
     assert KMSUSER_PASSWORD not in json.dumps(result) and XKS_SECRET not in json.dumps(result)
     return result
 
 
-def test_create_a_cloudhsm_store(stubber, capsys):
-    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
-    stubber.add_response(
+def test_create_a_cloudhsm_store(kms_stubber, capsys):
+    kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+    kms_stubber.add_response(
         "create_custom_key_store",
         {"CustomKeyStoreId": STORE_ID},
         {
@@ -52,7 +45,7 @@ def test_create_a_cloudhsm_store(stubber, capsys):
             "KeyStorePassword": KMSUSER_PASSWORD,
         },
     )
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
 
     result = run_module(
         capsys,
@@ -70,8 +63,8 @@ def test_create_a_cloudhsm_store(stubber, capsys):
     assert result["diff"]["after"]["secrets_updated"] == ["key_store_password"]
 
 
-def test_update_xks_credential_always_in_check_mode_makes_one_call(stubber, capsys):
-    stubber.add_response(
+def test_update_xks_credential_always_in_check_mode_makes_one_call(kms_stubber, capsys):
+    kms_stubber.add_response(
         "describe_custom_key_stores",
         {"CustomKeyStores": [store_entry("CONNECTED", store_type="EXTERNAL_KEY_STORE")]},
         {"CustomKeyStoreName": STORE_NAME},
@@ -93,8 +86,8 @@ def test_update_xks_credential_always_in_check_mode_makes_one_call(stubber, caps
     assert result["custom_key_store"]["connection_state"] == "CONNECTED"
 
 
-def test_refusal_without_allow_disconnect_is_one_sentence_and_changes_nothing(stubber, capsys):
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": STORE_NAME})
+def test_refusal_without_allow_disconnect_is_one_sentence_and_changes_nothing(kms_stubber, capsys):
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": STORE_NAME})
 
     result = run_module(capsys, custom_key_store_name=STORE_NAME, key_store_password=KMSUSER_PASSWORD, update_password="always")
 
@@ -105,9 +98,9 @@ def test_refusal_without_allow_disconnect_is_one_sentence_and_changes_nothing(st
     assert "exception" not in result
 
 
-def test_aws_refusal_with_a_known_remedy(stubber, capsys):
-    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
-    stubber.add_client_error("create_custom_key_store", "IncorrectTrustAnchorException", "The trust anchor does not match.", 400)
+def test_aws_refusal_with_a_known_remedy(kms_stubber, capsys):
+    kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+    kms_stubber.add_client_error("create_custom_key_store", "IncorrectTrustAnchorException", "The trust anchor does not match.", 400)
 
     result = run_module(
         capsys,
@@ -125,8 +118,8 @@ def test_aws_refusal_with_a_known_remedy(stubber, capsys):
     assert "exception" not in result
 
 
-def test_other_aws_errors_are_one_line_without_traceback(stubber, capsys):
-    stubber.add_client_error(
+def test_other_aws_errors_are_one_line_without_traceback(kms_stubber, capsys):
+    kms_stubber.add_client_error(
         "describe_custom_key_stores", "AccessDeniedException", "User is not authorized to perform kms:DescribeCustomKeyStores", 400
     )
 
@@ -139,9 +132,9 @@ def test_other_aws_errors_are_one_line_without_traceback(stubber, capsys):
     assert "exception" not in result
 
 
-def test_delete(stubber, capsys):
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
-    stubber.add_response("delete_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
+def test_delete(kms_stubber, capsys):
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    kms_stubber.add_response("delete_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
 
     result = run_module(capsys, custom_key_store_name=STORE_NAME, custom_key_store_id=STORE_ID, state="absent")
 
@@ -167,7 +160,7 @@ def test_delete(stubber, capsys):
         ({"custom_key_store_name": STORE_NAME, "update_password": "sometimes"}, "value of update_password must be one of: on_create, always"),
     ],
 )
-def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
+def test_bad_options_fail_before_any_api_call(kms_stubber, capsys, args, message):
     result = run_module(capsys, **args)
 
     assert result["failed"] is True
@@ -175,12 +168,12 @@ def test_bad_options_fail_before_any_api_call(stubber, capsys, args, message):
     assert XKS_SECRET[:20] not in json.dumps(result)
 
 
-def test_the_create_is_sent_once_by_botocore(stubber, capsys, monkeypatch):
+def test_the_create_is_sent_once_by_botocore(kms_stubber, capsys, monkeypatch):
     """CreateCustomKeyStore goes through the module's single-attempt client; the Describe calls do not."""
     create_client = aws_client("kms")
     monkeypatch.setattr(CustomKeyStoreModule, "single_attempt_client", lambda self, service: create_client)
-    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
     with Stubber(create_client) as create_stubber:
         create_stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID})
 

@@ -8,20 +8,12 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_NAME
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_connection
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import AWS
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
-
-
-@pytest.fixture
-def stubbed_module_client(kms, monkeypatch):
-    client, stubber = kms
-    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
-    return stubber
 
 
 def run_module(capsys, **args):
@@ -32,8 +24,8 @@ def expect_describe(stubber, state, selector):
     stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry(state)]}, selector)
 
 
-def test_connected_store_costs_exactly_one_api_call(stubbed_module_client, capsys):
-    expect_describe(stubbed_module_client, "CONNECTED", {"CustomKeyStoreName": STORE_NAME})
+def test_connected_store_costs_exactly_one_api_call(kms_stubber, capsys):
+    expect_describe(kms_stubber, "CONNECTED", {"CustomKeyStoreName": STORE_NAME})
 
     result = run_module(capsys, custom_key_store_name=STORE_NAME, wait=True)
 
@@ -43,8 +35,8 @@ def test_connected_store_costs_exactly_one_api_call(stubbed_module_client, capsy
     assert result["custom_key_store"]["custom_key_store_id"] == STORE_ID
 
 
-def test_check_mode_reports_the_change_with_one_call_and_a_diff(stubbed_module_client, capsys):
-    expect_describe(stubbed_module_client, "DISCONNECTED", {"CustomKeyStoreId": STORE_ID})
+def test_check_mode_reports_the_change_with_one_call_and_a_diff(kms_stubber, capsys):
+    expect_describe(kms_stubber, "DISCONNECTED", {"CustomKeyStoreId": STORE_ID})
 
     result = run_module(capsys, custom_key_store_id=STORE_ID, wait=True, _ansible_check_mode=True, _ansible_diff=True)
 
@@ -53,9 +45,9 @@ def test_check_mode_reports_the_change_with_one_call_and_a_diff(stubbed_module_c
     assert result["diff"] == {"before": {"connection_state": "DISCONNECTED"}, "after": {"connection_state": "CONNECTED"}}
 
 
-def test_connect_without_wait_costs_two_calls(stubbed_module_client, capsys):
-    expect_describe(stubbed_module_client, "DISCONNECTED", {"CustomKeyStoreId": STORE_ID})
-    stubbed_module_client.add_response("connect_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
+def test_connect_without_wait_costs_two_calls(kms_stubber, capsys):
+    expect_describe(kms_stubber, "DISCONNECTED", {"CustomKeyStoreId": STORE_ID})
+    kms_stubber.add_response("connect_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
 
     result = run_module(capsys, custom_key_store_id=STORE_ID)
 
@@ -64,8 +56,8 @@ def test_connect_without_wait_costs_two_calls(stubbed_module_client, capsys):
     assert "state_history" not in result
 
 
-def test_unknown_store_fails_with_one_sentence(stubbed_module_client, capsys):
-    stubbed_module_client.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+def test_unknown_store_fails_with_one_sentence(kms_stubber, capsys):
+    kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
 
     result = run_module(capsys, custom_key_store_name="typo-store")
 
@@ -74,8 +66,8 @@ def test_unknown_store_fails_with_one_sentence(stubbed_module_client, capsys):
     assert "exception" not in result
 
 
-def test_aws_refusal_is_one_sentence_without_traceback(stubbed_module_client, capsys):
-    stubbed_module_client.add_client_error(
+def test_aws_refusal_is_one_sentence_without_traceback(kms_stubber, capsys):
+    kms_stubber.add_client_error(
         "describe_custom_key_stores", "AccessDeniedException", "User is not authorized to perform kms:DescribeCustomKeyStores", 400
     )
 
@@ -100,7 +92,7 @@ def test_aws_refusal_is_one_sentence_without_traceback(stubbed_module_client, ca
         ({"custom_key_store_id": STORE_ID, "state": "online"}, "value of state must be one of: connected, disconnected"),
     ],
 )
-def test_bad_options_fail_before_any_api_call(stubbed_module_client, capsys, args, message):
+def test_bad_options_fail_before_any_api_call(kms_stubber, capsys, args, message):
     result = run_module(capsys, **args)
 
     assert result["failed"] is True

@@ -5,7 +5,6 @@
 
 import pytest
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_info
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
@@ -15,22 +14,15 @@ from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import
 OTHER_ID = "cks-0000000000000000b"
 
 
-@pytest.fixture
-def stubber(kms, monkeypatch):
-    client, stubber = kms
-    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
-    return stubber
-
-
 def run_module(capsys, **args):
     return stubs.run_module(kms_custom_key_store_info.main, capsys, **args)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
-def test_every_store_is_listed_across_pages_with_a_remedy_for_each_failed_one(stubber, capsys, check_mode):
+def test_every_store_is_listed_across_pages_with_a_remedy_for_each_failed_one(kms_stubber, capsys, check_mode):
     failed_xks = dict(store_entry("FAILED", "INVALID_CREDENTIALS", store_type="EXTERNAL_KEY_STORE"), CustomKeyStoreId=OTHER_ID)
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")], "Truncated": True, "NextMarker": "m1"}, {})
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [failed_xks], "Truncated": False}, {"Marker": "m1"})
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")], "Truncated": True, "NextMarker": "m1"}, {})
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [failed_xks], "Truncated": False}, {"Marker": "m1"})
 
     result = run_module(capsys, _ansible_check_mode=check_mode)
 
@@ -52,8 +44,8 @@ def test_every_store_is_listed_across_pages_with_a_remedy_for_each_failed_one(st
         ({"custom_key_store_name": STORE_NAME}, {"CustomKeyStoreName": STORE_NAME}),
     ],
 )
-def test_one_store_by_id_or_name_costs_one_call(stubber, capsys, args, selector):
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("FAILED", "USER_LOGGED_IN")]}, selector)
+def test_one_store_by_id_or_name_costs_one_call(kms_stubber, capsys, args, selector):
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("FAILED", "USER_LOGGED_IN")]}, selector)
 
     result = run_module(capsys, **args)
 
@@ -64,16 +56,16 @@ def test_one_store_by_id_or_name_costs_one_call(stubber, capsys, args, selector)
 
 
 @pytest.mark.parametrize("args", [{"custom_key_store_id": STORE_ID}, {"custom_key_store_name": "no-such-store"}])
-def test_an_unknown_store_is_an_empty_list_not_an_error(stubber, capsys, args):
-    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "not found", 400)
+def test_an_unknown_store_is_an_empty_list_not_an_error(kms_stubber, capsys, args):
+    kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "not found", 400)
 
     result = run_module(capsys, **args)
 
     assert result == {"changed": False, "custom_key_stores": [], "region": "us-east-1", "invocation": result["invocation"]}
 
 
-def test_an_aws_refusal_is_one_sentence_without_a_traceback(stubber, capsys):
-    stubber.add_client_error("describe_custom_key_stores", "AccessDeniedException", "not authorized to perform kms:DescribeCustomKeyStores", 400)
+def test_an_aws_refusal_is_one_sentence_without_a_traceback(kms_stubber, capsys):
+    kms_stubber.add_client_error("describe_custom_key_stores", "AccessDeniedException", "not authorized to perform kms:DescribeCustomKeyStores", 400)
 
     result = run_module(capsys)
 
@@ -92,7 +84,7 @@ def test_an_aws_refusal_is_one_sentence_without_a_traceback(stubber, capsys):
         ({"custom_key_store_id": " "}, "custom_key_store_id must not be empty."),
     ],
 )
-def test_bad_selectors_fail_before_any_call(stubber, capsys, args, message):
+def test_bad_selectors_fail_before_any_call(kms_stubber, capsys, args, message):
     result = run_module(capsys, **args)
 
     assert result["msg"] == message

@@ -5,7 +5,7 @@
 
 botocore checks only lengths (in a multi-line message naming the API member) and leaves patterns to AWS, whose
 ValidationException would come from a create or update call. kms_custom_key_store and cloudhsm_hsm check the
-formats of botocore's model themselves; these tests keep their checks in step with the model.
+formats of botocore's model themselves (module_utils/options.py); these tests keep their checks in step with the model.
 """
 
 import json
@@ -13,13 +13,11 @@ import re
 
 import botocore.session
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils import key_store
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils import options
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
-from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import AWS
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
@@ -36,14 +34,11 @@ XKS_STORE = {"custom_key_store_name": "ledger", "custom_key_store_type": "EXTERN
 VPC = {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": "com.amazonaws.vpce.us-east-1.vpce-svc-0a1b2c3d"}
 
 
-def run_module(module, monkeypatch, capsys, client, **args):
+def run_module(module, capsys, **args):
     """Run a module whose client is a Stubber-backed one with no response queued: any AWS call would fail the test."""
-    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: client)
-    with patch_module_args(dict(AWS, **args)), pytest.raises(SystemExit):
-        module.main()
-    output = capsys.readouterr().out
-    assert KMSUSER_PASSWORD not in output and XKS_SECRET not in output
-    return json.loads(output)
+    result = stubs.run_module(module.main, capsys, **args)
+    assert KMSUSER_PASSWORD not in json.dumps(result) and XKS_SECRET not in json.dumps(result)
+    return result
 
 
 @pytest.mark.parametrize(
@@ -75,9 +70,8 @@ def run_module(module, monkeypatch, capsys, client, **args):
     ],
     ids=["cluster-short", "cluster-digit-1", "name", "id", "anchor", "endpoint-http", "endpoint-path", "path", "vpc-name", "vpc-owner"],
 )
-def test_kms_custom_key_store_refuses_malformed_values_before_any_call(kms, monkeypatch, capsys, args, message):
-    client, _stubber = kms
-    result = run_module(kms_custom_key_store, monkeypatch, capsys, client, **args)
+def test_kms_custom_key_store_refuses_malformed_values_before_any_call(kms_stubber, capsys, args, message):
+    result = run_module(kms_custom_key_store, capsys, **args)
 
     assert result["failed"] is True
     assert result["msg"] == message
@@ -101,9 +95,8 @@ def test_kms_custom_key_store_refuses_malformed_values_before_any_call(kms, monk
     ],
     ids=["cluster-short", "cluster-digit-1", "ip-short", "ip-octet", "hsm-id", "eni-id", "eni-ip"],
 )
-def test_cloudhsm_hsm_refuses_malformed_values_before_any_call(cloudhsm, monkeypatch, capsys, args, message):
-    client, _stubber = cloudhsm
-    result = run_module(cloudhsm_hsm, monkeypatch, capsys, client, **dict({"cluster_id": HSM_CLUSTER_ID}, **args))
+def test_cloudhsm_hsm_refuses_malformed_values_before_any_call(cloudhsm_stubber, capsys, args, message):
+    result = run_module(cloudhsm_hsm, capsys, **dict({"cluster_id": HSM_CLUSTER_ID}, **args))
 
     assert result["failed"] is True
     assert result["msg"] == message
@@ -140,8 +133,7 @@ def model_accepts(service, shape_name, value):
     ],
 )
 def test_kms_formats_agree_with_the_model(option, shape, values):
-    pattern = key_store._FORMATS[option][0]  # pylint: disable=protected-access
-    verdicts = [(value, pattern.match(value) is not None) for value in values]
+    verdicts = [(value, options.well_formed(option, value)) for value in values]
     assert verdicts == [(value, model_accepts("kms", shape, value)) for value in values]
     assert [accepted for _value, accepted in verdicts].count(True) >= 1
     assert [accepted for _value, accepted in verdicts].count(False) >= 1
@@ -159,4 +151,4 @@ def test_kms_formats_agree_with_the_model(option, shape, values):
 )
 def test_cloudhsm_formats_are_the_model_patterns(option, operation, member):
     model = botocore.session.get_session().get_service_model("cloudhsmv2")
-    assert cloudhsm_hsm.FORMATS[option][0] == model.operation_model(operation).input_shape.members[member].metadata["pattern"]
+    assert options.FORMATS[option][0].pattern == model.operation_model(operation).input_shape.members[member].metadata["pattern"]

@@ -3,12 +3,30 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The poll loop behind every wait of this collection (a store's connection, an HSM's creation or deletion)."""
+"""The poll schedule and the poll loop behind every wait of this collection (a store's connection, an HSM's
+creation or deletion).
+
+The first poll comes 1 s after the call and the delay doubles up to a 30 s cap:
+a 2 s connection (the emulator) is seen within about a second, and a 20-minute CloudHSM
+connection costs 44 DescribeCustomKeyStores calls instead of hundreds, which matters under
+KMS's low per-account request quota for custom key store operations.
+"""
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
+
+FIRST_DELAY = 1.0
+BACKOFF = 2.0
+MAX_DELAY = 30.0
+
+
+def poll_delays(first=FIRST_DELAY, factor=BACKOFF, cap=MAX_DELAY):
+    """Endless delays, in seconds, between a call and the polls that follow it."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(cap, delay * factor)
 
 
 def polls(describe, deadline, sleep, clock):

@@ -1,14 +1,21 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The poll loop every wait runs: the schedule's delays, throttled polls skipped, the deadline respected."""
+"""The poll schedule and the poll loop every wait runs: the delays, throttled polls skipped, the deadline respected."""
+
+import itertools
 
 import botocore.exceptions
 import pytest
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.waiter import polls
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import poll_delays
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import polls
+
+
+def test_first_poll_one_second_after_the_call_then_doubling_to_a_30_s_cap():
+    assert list(itertools.islice(poll_delays(), 8)) == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
 
 
 def aws_error(error_class, code):

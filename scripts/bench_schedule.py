@@ -1,31 +1,13 @@
-# -*- coding: utf-8 -*-
-
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""make bench's analysis of the poll schedule the collection waits with (plugins/module_utils/polling.py):
+when a wait polls, and how soon it sees a transition."""
 
-"""The poll schedule used while waiting for a custom key store to change state.
-
-The first poll comes 1 s after the call and the delay doubles up to a 30 s cap:
-a 2 s connection (the emulator) is seen within about a second, and a 20-minute CloudHSM
-connection costs 44 DescribeCustomKeyStores calls instead of hundreds, which matters under
-KMS's low per-account request quota for custom key store operations.
-"""
-
-FIRST_DELAY = 1.0
-BACKOFF = 2.0
-MAX_DELAY = 30.0
-
-
-def poll_delays(first=FIRST_DELAY, factor=BACKOFF, cap=MAX_DELAY):
-    """Endless delays, in seconds, between a call and the polls that follow it."""
-    delay = first
-    while True:
-        yield delay
-        delay = min(cap, delay * factor)
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import poll_delays
 
 
 def poll_times(timeout):
-    """Seconds after the call at which the waiter polls, the last one at the timeout itself."""
+    """Seconds after the call at which the wait polls, the last one at the timeout itself."""
     times = []
     elapsed = 0.0
     for delay in poll_delays():

@@ -1,19 +1,12 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The poll schedule, as the pure functions the module's waits iterate."""
-
-import itertools
+"""make bench's analysis of the poll schedule: when a wait polls, how soon it sees a transition."""
 
 import pytest
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import detection
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_delays
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.poller import poll_times
-
-
-def test_first_poll_one_second_after_the_call_then_doubling_to_a_30_s_cap():
-    assert list(itertools.islice(poll_delays(), 8)) == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+from ansible_collections.awskms.custom_key_store.scripts.bench_schedule import detection
+from ansible_collections.awskms.custom_key_store.scripts.bench_schedule import poll_times
 
 
 def test_a_1200_s_wait_costs_at_most_45_describe_calls():

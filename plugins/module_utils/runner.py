@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the runners (connection, key store, HSM) share: the failure they raise, the clock they wait on,
+the copy of a resource in another state, and the sentence for a wait that timed out."""
+
+import copy
+import time
+
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import polls
+
+
+class RunFailure(Exception):
+    """A failure to report to the user: one sentence, plus what the run observed and did (module result keys)."""
+
+    def __init__(self, message, **result):
+        super().__init__(message)
+        self.message = message
+        self.result = result
+
+
+def with_state(resource, state, key="State"):
+    """A copy of an AWS resource (boto3 form) in another state; a store's ConnectionErrorCode stays only with FAILED."""
+    resource = copy.deepcopy(resource)
+    resource[key] = state
+    if state != "FAILED":
+        resource.pop("ConnectionErrorCode", None)
+    return resource
+
+
+def timeout_sentence(elapsed, waited_for, last_state):
+    """Why a wait ended, and that running the task again resumes it."""
+    return (
+        f"Timed out after {elapsed:.0f} s waiting for {waited_for} (last observed state: {last_state}). "
+        "AWS carries on with the operation: run the task again to resume waiting, or raise wait_timeout."
+    )
+
+
+class Runner:
+    """A run against one AWS client, on an injectable clock (sleep and clock are fakes in the unit tests).
+
+    Calls that create go through create_client(), a client that sends them once
+    (CustomKeyStoreModule.single_attempt_client); every other call through client.
+    """
+
+    def __init__(self, client, region, check_mode=False, sleep=time.sleep, clock=time.monotonic, create_client=None):
+        self.client = client
+        self.create_client = create_client or (lambda: client)
+        self.region = region
+        self.check_mode = check_mode
+        self.sleep = sleep
+        self.clock = clock
+        self.actions = []
+        self._start = None
+        self._deadline = None
+
+    def _start_clock(self, wait_timeout):
+        """Every wait of the run ends at the same deadline, wait_timeout after the run started."""
+        self._start = self.clock()
+        self._deadline = self._start + wait_timeout
+
+    def _elapsed(self):
+        return self.clock() - self._start
+
+    def _polls(self, describe):
+        """describe() at the poll schedule's delays until the deadline (see polling.polls)."""
+        return polls(describe, self._deadline, self.sleep, self.clock)

@@ -1,0 +1,45 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The aws_error_advice filter: the connect role reads the modules' table of next steps through it."""
+
+import botocore.exceptions
+import pytest
+
+from ansible_collections.awskms.custom_key_store.plugins.filter.aws_error_advice import FilterModule
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
+
+advice = FilterModule().filters()["aws_error_advice"]
+
+
+def refusal(code):
+    error = botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "refused"}}, "ConnectCustomKeyStore")
+    return AnsibleKMSError(message="Failed to connect custom key store cks-1", exception=error)
+
+
+@pytest.mark.parametrize("code", ["CloudHsmClusterNotActiveException", "CloudHsmClusterInvalidConfigurationException"])
+def test_the_role_and_the_modules_give_the_same_next_step(code):
+    assert explain_aws_error(refusal(code)) == f"Failed to connect custom key store cks-1: {code}: refused. Next step: {advice(code)}"
+
+
+@pytest.mark.parametrize(
+    "state, words",
+    [
+        ("UNINITIALIZED", "Initialize it (sign its certificate signing request and call InitializeCluster), activate it"),
+        ("INITIALIZED", "Activate it (set the admin password with the CloudHSM CLI)"),
+        ("DEGRADED", "Replace its failed HSMs"),
+        ("DELETE_IN_PROGRESS", "connect_replacement_cluster_id"),
+    ],
+)
+def test_a_cluster_that_is_not_active_gets_the_step_for_its_state(state, words):
+    assert words in advice("CloudHsmClusterNotActiveException", cluster_state=state)
+
+
+def test_a_state_without_its_own_step_gets_the_general_one():
+    assert advice("CloudHsmClusterNotActiveException", cluster_state="MODIFY_IN_PROGRESS") == advice("CloudHsmClusterNotActiveException")
+    assert advice("CloudHsmClusterNotActiveException").startswith("Initialize and activate the cluster")
+
+
+def test_a_code_without_advice_is_an_empty_string():
+    assert advice("AccessDeniedException") == ""
