@@ -13,8 +13,9 @@ import signal
 import sys
 import threading
 
-from .models import DEFAULT_SETTINGS, ControlError
+from .errors import ControlError
 from .server import DEFAULT_HOST, DEFAULT_PORT, start
+from .world import DEFAULT_SETTINGS
 
 
 def _seconds(text):

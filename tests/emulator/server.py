@@ -18,8 +18,9 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import wire
-from .models import CONTROL_ACTIONS, ControlError, Fields, Regions, Settings, check_region, is_region_name
+from . import control, wire
+from .errors import AwsError, ControlError, ThrottlingError, internal_error
+from .world import Regions, Settings, check_region, is_region_name
 
 CONTROL_PREFIX = '/_emulator/'
 DEFAULT_HOST = '127.0.0.1'
@@ -46,7 +47,7 @@ class Faults:
 
     def configure(self, spec):
         """Replace the fault configuration (``{}`` clears it); all or nothing."""
-        fields = Fields(spec, 'faults')
+        fields = control.Fields(spec, 'faults')
         config = {
             'throttle_ratio': fields.get('throttle_ratio', 'number', default=0.0),
             'error_ratio': fields.get('error_ratio', 'number', default=0.0),
@@ -78,7 +79,7 @@ class Faults:
         return dict(self.spec)
 
     def draw(self, service, operation, region=None):
-        """(latency in seconds, AwsError or None) for one request in ``region``."""
+        """(latency in seconds, an ``errors.AwsError`` or None) for one request in ``region``."""
         operations = self.spec['operations']
         if operations is not None and operation not in operations:
             return 0.0, None
@@ -87,9 +88,9 @@ class Faults:
             return 0.0, None
         error = None
         if self.spec['throttle_ratio'] and self._random.random() < self.spec['throttle_ratio']:
-            error = wire.AwsError(self.spec['throttle_code'], 'Rate exceeded (injected by the emulator).')
+            error = ThrottlingError(self.spec['throttle_code'], 'Rate exceeded (injected by the emulator).')
         elif self.spec['error_ratio'] and self._random.random() < self.spec['error_ratio']:
-            error = wire.AwsError(wire.INTERNAL_ERRORS[service], 'Internal failure (injected by the emulator).', 500)
+            error = internal_error(service, 'Internal failure (injected by the emulator).')
         return self.spec['latency_seconds'], error
 
 
@@ -142,11 +143,11 @@ class Emulator:
             with self.lock:
                 result = self.regions.handle(region, service, operation, params)
             status, body, code = 200, wire.render_result(result), None
-        except wire.AwsError as error:
+        except AwsError as error:
             (status, body), code = wire.render_error(error), error.code
         except Exception:  # a bug must cost one request, not the server
             LOG.exception('internal error while handling %s', operation)
-            error = wire.AwsError(wire.INTERNAL_ERRORS.get(service, 'InternalFailure'), 'The emulator failed internally.', 500)
+            error = internal_error(service, 'The emulator failed internally.')
             (status, body), code = wire.render_error(error), error.code
         self._log(received, service, operation, region, params, status, code)
         return status, body
@@ -189,7 +190,7 @@ class Emulator:
             ('GET', 'requests'): self._list_requests,
             ('DELETE', 'requests'): self._clear_requests,
         }
-        for action in CONTROL_ACTIONS:
+        for action in control.ACTIONS:
             routes[('POST', action)] = _action_route(self.regions, action)
         return routes
 
@@ -214,7 +215,7 @@ class Emulator:
             return 500, {'error': 'The emulator failed internally; see its standard error.'}
 
     def _reset(self, query, body):
-        fields = Fields(body, 'reset')
+        fields = control.Fields(body, 'reset')
         region = fields.get('region', 'string')
         fields.done()
         if region is not None:
@@ -245,7 +246,7 @@ class Emulator:
 
 
 def _action_route(regions, action):
-    """A control route running one operator action of ``models.CONTROL_ACTIONS``."""
+    """A control route running one operator action of ``control.ACTIONS``."""
     def run(query, body):
         return regions.control(action, body)
     return run

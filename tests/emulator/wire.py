@@ -16,17 +16,13 @@ import re
 
 import botocore.session
 
+from .errors import CLOUDHSM, KMS, SerializationError, UnknownOperationError, ValidationError
+
 JSON_CONTENT_TYPE = 'application/x-amz-json-1.1'
 DEFAULT_REGION = 'us-east-1'
 
-KMS = 'kms'
-CLOUDHSM = 'cloudhsmv2'
-
 # X-Amz-Target prefix -> botocore service name.
 TARGET_PREFIXES = {'TrentService': KMS, 'BaldrApiService': CLOUDHSM}
-
-# Error codes AWS uses for an internal fault (rendered as HTTP 500).
-INTERNAL_ERRORS = {KMS: 'KMSInternalException', CLOUDHSM: 'CloudHsmInternalFailureException'}
 
 # Throttling codes a fault may use. 'Throttling' is the default because both botocore's retry
 # handlers and amazon.aws's AWSRetry treat it as throttling; real KMS says 'ThrottlingException',
@@ -38,20 +34,6 @@ REDACTED = '<redacted>'
 
 _REGION_RE = re.compile(r'Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/')
 _READ_PREFIXES = ('Describe', 'List', 'Get')
-
-
-class AwsError(Exception):
-    """An AWS error response: HTTP status, ``__type`` code and message.
-
-    The models raise it for every rule AWS enforces; the server renders it so botocore raises
-    the matching modelled exception class.
-    """
-
-    def __init__(self, code, message, status=400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @functools.lru_cache(maxsize=None)
@@ -82,17 +64,17 @@ def is_mutating(operation):
 
 
 def parse_target(header):
-    """Split ``X-Amz-Target`` into (service, botocore OperationModel) or raise AwsError."""
+    """Split ``X-Amz-Target`` into (service, botocore OperationModel) or raise UnknownOperationError."""
     expected = 'expected TrentService.<Operation> or BaldrApiService.<Operation>'
     if not header:
-        raise AwsError('UnknownOperationException', 'The request has no X-Amz-Target header; %s.' % expected)
+        raise UnknownOperationError('The request has no X-Amz-Target header; %s.' % expected)
     prefix, _dot, operation = header.partition('.')
     service = TARGET_PREFIXES.get(prefix)
     if service is None or not operation:
-        raise AwsError('UnknownOperationException', 'Unknown X-Amz-Target %r; %s.' % (header, expected))
+        raise UnknownOperationError('Unknown X-Amz-Target %r; %s.' % (header, expected))
     model = service_model(service)
     if operation not in model.operation_names:
-        raise AwsError('UnknownOperationException', '%s is not an operation of %s.' % (operation, prefix))
+        raise UnknownOperationError('%s is not an operation of %s.' % (operation, prefix))
     return service, model.operation_model(operation)
 
 
@@ -109,9 +91,9 @@ def parse_body(raw):
     try:
         params = json.loads(raw.decode('utf-8'))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise AwsError('SerializationException', 'The request body is not valid JSON: %s.' % exc)
+        raise SerializationError('The request body is not valid JSON: %s.' % exc)
     if not isinstance(params, dict):
-        raise AwsError('SerializationException', 'The request body must be a JSON object.')
+        raise SerializationError('The request body must be a JSON object.')
     return params
 
 
@@ -121,7 +103,7 @@ def render_result(result):
 
 
 def render_error(error):
-    """Encode an AwsError as (HTTP status, body) in the JSON 1.1 error format."""
+    """Encode an ``errors.AwsError`` as (HTTP status, body) in the JSON 1.1 error format."""
     body = {'__type': error.code, 'message': error.message}
     return error.status, json.dumps(body, separators=(',', ':')).encode('utf-8')
 
@@ -182,7 +164,7 @@ def validate_input(operation_model, params):
         _check(shape, params, '', problems, False)
     if problems:
         count = len(problems)
-        raise AwsError('ValidationException', '%d validation error%s detected: %s' % (
+        raise ValidationError('%d validation error%s detected: %s' % (
             count, '' if count == 1 else 's', '; '.join(problems)))
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ansible_collections.awskms.custom_key_store.tests.emulator import wire
+from ansible_collections.awskms.custom_key_store.tests.emulator import errors, wire
 
 
 def kms_operation(name):
@@ -18,7 +18,7 @@ def hsm_operation(name):
 
 
 def validation_message(operation, params):
-    with pytest.raises(wire.AwsError) as caught:
+    with pytest.raises(errors.AwsError) as caught:
         wire.validate_input(operation, params)
     assert caught.value.code == 'ValidationException'
     assert caught.value.status == 400
@@ -34,7 +34,7 @@ def test_parse_target_accepts_both_services():
 
 @pytest.mark.parametrize('target', [None, '', 'TrentService', 'TrentService.', 'Nope.DescribeClusters', 'TrentService.DescribeClusters'])
 def test_parse_target_rejects_missing_unknown_and_foreign_targets(target):
-    with pytest.raises(wire.AwsError) as caught:
+    with pytest.raises(errors.AwsError) as caught:
         wire.parse_target(target)
     assert caught.value.code == 'UnknownOperationException'
     assert caught.value.status == 400
@@ -49,7 +49,7 @@ def test_region_comes_from_the_sigv4_credential_scope():
 
 @pytest.mark.parametrize('raw', [b'{', b'[1, 2]', b'"text"', b'\xff\xfe'])
 def test_parse_body_rejects_malformed_json_with_serialization_exception(raw):
-    with pytest.raises(wire.AwsError) as caught:
+    with pytest.raises(errors.AwsError) as caught:
         wire.parse_body(raw)
     assert caught.value.code == 'SerializationException'
 
@@ -149,10 +149,10 @@ def test_non_secret_values_are_echoed_for_clarity():
 
 
 def test_render_error_matches_json_1_1():
-    status, body = wire.render_error(wire.AwsError('CustomKeyStoreNotFoundException', 'gone'))
+    status, body = wire.render_error(errors.CustomKeyStoreNotFoundError('gone'))
     assert status == 400
     assert json.loads(body.decode('utf-8')) == {'__type': 'CustomKeyStoreNotFoundException', 'message': 'gone'}
-    status, body = wire.render_error(wire.AwsError('KMSInternalException', 'boom', 500))
+    status, body = wire.render_error(errors.KmsInternalError('boom'))
     assert status == 500
 
 

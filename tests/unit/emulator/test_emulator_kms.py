@@ -1,101 +1,22 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The emulator's AWS rules, driven directly on the models with a stepped clock (no HTTP)."""
+"""The emulator's KMS rules, driven directly on a World with a stepped clock (no HTTP)."""
+
+from collections import deque
 
 import pytest
 
-from ansible_collections.awskms.custom_key_store.tests.emulator import models
-from ansible_collections.awskms.custom_key_store.tests.emulator.wire import AwsError
-
-ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRST'
-SECRET = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
-OTHER_SECRET = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut'
-XKS_ENDPOINT = 'https://xks.example.com'
-
-
-class FakeClock:
-    """A clock tests step by hand, so timer rules are checked exactly and instantly."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def monotonic(self):
-        return self.now
-
-    def wall(self):
-        return 1700000000.0 + self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def regions(clock):
-    return models.Regions(models.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1), clock)
-
-
-@pytest.fixture
-def world(regions):
-    return regions.world('us-east-1')
-
-
-@pytest.fixture
-def ids(regions):
-    """A healthy world: an ACTIVE cluster with two ACTIVE HSMs, a matching kmsuser, a proxy and two stores."""
-    return regions.seed({
-        'clusters': [
-            {'name': 'demo', 'lineage': 'family-a',
-             'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
-            {'name': 'restored', 'lineage': 'family-a', 'hsms': [{'availability_zone': 'us-east-1a'}]},
-            {'name': 'stranger', 'hsms': [{'availability_zone': 'us-east-1a'}]},
-            {'name': 'free', 'hsms': [{'availability_zone': 'us-east-1b'}]},
-        ],
-        'xks_proxies': [{'uri_endpoint': XKS_ENDPOINT, 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET}],
-        'custom_key_stores': [
-            {'name': 'hsm-store', 'cluster': 'demo'},
-            {'name': 'xks-store', 'type': 'EXTERNAL_KEY_STORE', 'xks_proxy_uri_endpoint': XKS_ENDPOINT},
-        ],
-    })
-
-
-def call(world, operation, **params):
-    service = 'cloudhsmv2' if operation in ('DescribeClusters', 'CreateHsm', 'DeleteHsm') else 'kms'
-    return world.handle(service, operation, params)
-
-
-def error_of(world, operation, **params):
-    with pytest.raises(AwsError) as caught:
-        call(world, operation, **params)
-    return caught.value.code
-
-
-def state_of(world, store_id):
-    return call(world, 'DescribeCustomKeyStores', CustomKeyStoreId=store_id)['CustomKeyStores'][0]
-
-
-def force(world, store_id, state, code=None):
-    body = {'custom_key_store_id': store_id, 'state': state}
-    if code:
-        body['connection_error_code'] = code
-    world.control('set-store-state', body)
-
-
-def connect_and_settle(world, clock, store_id):
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)
-    clock.advance(2.5)
-    return state_of(world, store_id)
+from ansible_collections.awskms.custom_key_store.tests.emulator import entities
+from ansible_collections.awskms.custom_key_store.tests.emulator.errors import AwsError, ControlError
+from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import (
+    ACCESS_KEY, OTHER_SECRET, SECRET, XKS_ENDPOINT, call, connect_and_settle, error_of, force, state_of)
 
 
 # ---------------------------------------------------------------------------
 # State x operation
 # ---------------------------------------------------------------------------
 
-STATES = models.CONNECTION_STATES
+STATES = entities.CONNECTION_STATES
 
 CONNECT = {'CONNECTED': 'CONNECTED', 'CONNECTING': 'CONNECTING', 'DISCONNECTED': 'CONNECTING',
            'DISCONNECTING': 'CustomKeyStoreInvalidStateException', 'FAILED': 'CustomKeyStoreInvalidStateException'}
@@ -337,11 +258,11 @@ def test_one_shot_codes_are_consumed_once_in_order(world, clock, ids):
 
 
 def test_one_shot_codes_are_validated_against_botocore_enum(world, ids):
-    with pytest.raises(models.ControlError):
+    with pytest.raises(ControlError):
         world.control('connection-errors', {'custom_key_store_id': ids['custom_key_stores']['hsm-store'], 'codes': ['NOT_A_CODE']})
-    with pytest.raises(models.ControlError):
+    with pytest.raises(ControlError):
         world.control('connection-errors', {'custom_key_store_id': ids['custom_key_stores']['hsm-store'], 'codes': []})
-    assert world.stores[ids['custom_key_stores']['hsm-store']].injected == models.deque()
+    assert world.stores[ids['custom_key_stores']['hsm-store']].injected == deque()
 
 
 def test_connected_store_stays_connected_when_the_world_breaks_later(world, clock, ids):
@@ -363,92 +284,6 @@ def test_synchronous_connect_failures_leave_the_store_disconnected(world, ids):
 
 
 # ---------------------------------------------------------------------------
-# Timers
-# ---------------------------------------------------------------------------
-
-def test_connect_finishes_after_the_duration_not_before(world, clock, ids):
-    store_id = ids['custom_key_stores']['hsm-store']
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)
-    clock.advance(1.99)
-    assert state_of(world, store_id)['ConnectionState'] == 'CONNECTING'
-    clock.advance(0.02)
-    assert state_of(world, store_id)['ConnectionState'] == 'CONNECTED'
-
-
-def test_disconnect_finishes_after_the_duration_not_before(world, clock, ids):
-    store_id = ids['custom_key_stores']['hsm-store']
-    force(world, store_id, 'FAILED', 'NETWORK_ERRORS')
-    call(world, 'DisconnectCustomKeyStore', CustomKeyStoreId=store_id)
-    clock.advance(0.99)
-    assert state_of(world, store_id)['ConnectionState'] == 'DISCONNECTING'
-    clock.advance(0.02)
-    entry = state_of(world, store_id)
-    assert entry['ConnectionState'] == 'DISCONNECTED' and 'ConnectionErrorCode' not in entry
-
-
-def test_history_records_when_transitions_happened_even_if_observed_late(world, clock, ids, regions):
-    store_id = ids['custom_key_stores']['hsm-store']
-    started = clock.wall()
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)
-    clock.advance(30)
-    history = [entry for entry in regions.dump('us-east-1')['custom_key_stores'] if entry['custom_key_store_id'] == store_id][0]['history']
-    assert [entry['state'] for entry in history] == ['DISCONNECTED', 'CONNECTING', 'CONNECTED']
-    assert history[1]['time'] == pytest.approx(started)
-    assert history[2]['time'] == pytest.approx(started + 2)
-
-
-def test_disconnect_while_connecting_cancels_the_connection(world, clock, ids):
-    store_id = ids['custom_key_stores']['hsm-store']
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)
-    clock.advance(0.5)
-    call(world, 'DisconnectCustomKeyStore', CustomKeyStoreId=store_id)
-    clock.advance(10)
-    assert state_of(world, store_id)['ConnectionState'] == 'DISCONNECTED'
-    states = [entry['state'] for entry in world.stores[store_id].history]
-    assert 'CONNECTED' not in states
-
-
-def test_transitions_apply_in_deadline_order(world, clock, ids, regions):
-    cluster_id = ids['clusters']['demo']
-    store_id = ids['custom_key_stores']['hsm-store']
-    for hsm_id in ids['hsms']['demo']:
-        world.control('set-hsm-state', {'cluster_id': cluster_id, 'hsm_id': hsm_id, 'state': 'DELETED'})
-    call(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1a')  # ACTIVE at +3
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)  # outcome at +2, before the HSM
-    clock.advance(10)
-    assert state_of(world, store_id)['ConnectionErrorCode'] == 'INSUFFICIENT_CLOUDHSM_HSMS'
-    call(world, 'DisconnectCustomKeyStore', CustomKeyStoreId=store_id)
-    clock.advance(1)
-    regions.settings.update({'connect_seconds': 5})
-    call(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1b')
-    call(world, 'DeleteHsm', ClusterId=cluster_id, HsmId=list(world.clusters[cluster_id].hsms)[0])
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)  # the new HSM is ACTIVE at +3, outcome at +5
-    clock.advance(10)
-    assert state_of(world, store_id)['ConnectionState'] == 'CONNECTED'
-
-
-def test_hsm_create_and_delete_timers(world, clock, ids):
-    cluster_id = ids['clusters']['free']
-    hsm = call(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1a')['Hsm']
-    assert hsm['State'] == 'CREATE_IN_PROGRESS' and hsm['HsmId'].startswith('hsm-') and hsm['EniIp'].startswith('10.0.')
-
-    def hsm_state():
-        clusters = call(world, 'DescribeClusters', Filters={'clusterIds': [cluster_id]})['Clusters']
-        return dict((h['HsmId'], h['State']) for h in clusters[0]['Hsms']).get(hsm['HsmId'])
-
-    clock.advance(2.99)
-    assert hsm_state() == 'CREATE_IN_PROGRESS'
-    clock.advance(0.02)
-    assert hsm_state() == 'ACTIVE'
-    assert call(world, 'DeleteHsm', ClusterId=cluster_id, EniIp=hsm['EniIp']) == {'HsmId': hsm['HsmId']}
-    assert hsm_state() == 'DELETE_IN_PROGRESS'
-    clock.advance(0.99)
-    assert hsm_state() == 'DELETE_IN_PROGRESS'
-    clock.advance(0.02)
-    assert hsm_state() is None
-
-
-# ---------------------------------------------------------------------------
 # Create / update rules
 # ---------------------------------------------------------------------------
 
@@ -462,7 +297,7 @@ def create_hsm_store(world, ids, cluster='free', **overrides):
 
 def test_create_cloudhsm_store_succeeds_disconnected(world, ids):
     store_id = create_hsm_store(world, ids)['CustomKeyStoreId']
-    assert models._STORE_ID_RE.match(store_id)
+    assert entities.STORE_ID_RE.match(store_id)
     entry = state_of(world, store_id)
     assert entry['ConnectionState'] == 'DISCONNECTED'
     assert entry['CustomKeyStoreType'] == 'AWS_CLOUDHSM'
@@ -598,9 +433,9 @@ def test_describe_by_name_and_by_id(world, ids):
     assert error_of(world, 'DescribeCustomKeyStores', CustomKeyStoreId='x', CustomKeyStoreName='y') == 'ValidationException'
 
 
-def test_kms_paging_with_limit_and_marker(world, ids):
+def test_kms_paging_with_limit_and_marker(regions, world, ids):
     for index in range(3):
-        world.seed(models.Fields({'custom_key_stores': [{'name': 'extra-%d' % index, 'cluster': 'stranger'}]}, 'seed'))
+        regions.seed({'custom_key_stores': [{'name': 'extra-%d' % index, 'cluster': 'stranger'}]})
     names, marker, pages = [], None, 0
     while True:
         params = {'Limit': 2}
@@ -616,209 +451,3 @@ def test_kms_paging_with_limit_and_marker(world, ids):
     assert pages == 3
     assert names == ['hsm-store', 'xks-store', 'extra-0', 'extra-1', 'extra-2']
     assert error_of(world, 'DescribeCustomKeyStores', Marker='not-a-marker') == 'InvalidMarkerException'
-
-
-def test_cloudhsm_paging_filters_and_errors(world, ids):
-    names, token = [], None
-    while True:
-        params = {'MaxResults': 3}
-        if token:
-            params['NextToken'] = token
-        page = call(world, 'DescribeClusters', **params)
-        names.extend(cluster['TagList'][0]['Value'] for cluster in page['Clusters'])
-        token = page.get('NextToken')
-        if not token:
-            break
-    assert names == ['demo', 'restored', 'stranger', 'free']
-    assert error_of(world, 'DescribeClusters', NextToken='bogus') == 'CloudHsmInvalidRequestException'
-    assert error_of(world, 'DescribeClusters', Filters={'color': ['red']}) == 'CloudHsmInvalidRequestException'
-    world.control('set-cluster-state', {'cluster_id': 'free', 'state': 'DEGRADED'})
-    degraded = call(world, 'DescribeClusters', Filters={'states': ['DEGRADED']})['Clusters']
-    assert [c['ClusterId'] for c in degraded] == [ids['clusters']['free']]
-    vpc = world.clusters[ids['clusters']['demo']].vpc_id
-    assert [c['ClusterId'] for c in call(world, 'DescribeClusters', Filters={'vpcIds': [vpc]})['Clusters']] == [ids['clusters']['demo']]
-    world.control('delete-cluster', {'cluster_id': 'free'})
-    assert ids['clusters']['free'] not in [c['ClusterId'] for c in call(world, 'DescribeClusters')['Clusters']]
-
-
-def test_cluster_description_has_the_botocore_fields(world, ids):
-    cluster = call(world, 'DescribeClusters', Filters={'clusterIds': [ids['clusters']['demo']]})['Clusters'][0]
-    assert models._CLUSTER_ID_RE.match(cluster['ClusterId'])
-    assert sorted(cluster['SubnetMapping']) == ['us-east-1a', 'us-east-1b']
-    assert len(cluster['Hsms']) == 2
-    for hsm in cluster['Hsms']:
-        assert models._HSM_ID_RE.match(hsm['HsmId']) and hsm['EniId'].startswith('eni-') and len(hsm['EniId']) == 21
-        assert hsm['SubnetId'] == cluster['SubnetMapping'][hsm['AvailabilityZone']]
-    assert set(cluster) >= {'ClusterId', 'State', 'HsmType', 'SubnetMapping', 'VpcId', 'SecurityGroup', 'Hsms', 'CreateTimestamp', 'Certificates'}
-
-
-def test_create_hsm_and_delete_hsm_errors(world, ids):
-    cluster_id = ids['clusters']['demo']
-    assert error_of(world, 'CreateHsm', ClusterId='cluster-aaaaaaaaaaa', AvailabilityZone='us-east-1a') == 'CloudHsmResourceNotFoundException'
-    assert error_of(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1c') == 'CloudHsmInvalidRequestException'
-    assert error_of(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1a', IpAddress='192.168.0.9') == (
-        'CloudHsmInvalidRequestException')
-    taken = world.clusters[cluster_id].hsms[ids['hsms']['demo'][0]].eni_ip
-    assert error_of(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1a', IpAddress=taken) == 'CloudHsmInvalidRequestException'
-    assert error_of(world, 'DeleteHsm', ClusterId=cluster_id) == 'CloudHsmInvalidRequestException'
-    assert error_of(world, 'DeleteHsm', ClusterId=cluster_id, HsmId=ids['hsms']['demo'][0], EniIp=taken) == 'CloudHsmInvalidRequestException'
-    assert error_of(world, 'DeleteHsm', ClusterId=cluster_id, HsmId='hsm-aaaaaaaaaaa') == 'CloudHsmResourceNotFoundException'
-    assert error_of(world, 'DeleteHsm', ClusterId='cluster-aaaaaaaaaaa', HsmId='hsm-aaaaaaaaaaa') == 'CloudHsmResourceNotFoundException'
-    assert len(world.clusters[cluster_id].hsms) == 2
-
-
-def test_unimplemented_operation_is_a_clear_error(world):
-    assert error_of(world, 'CreateKey') == 'UnknownOperationException'
-
-
-# ---------------------------------------------------------------------------
-# Seeding and the control API rules
-# ---------------------------------------------------------------------------
-
-def test_seed_list_covers_several_regions_and_returns_ids(regions):
-    result = regions.seed([{'region': 'us-east-1', 'clusters': [{'name': 'a'}]},
-                           {'region': 'eu-west-1', 'clusters': [{'name': 'a'}], 'custom_key_stores': [{'name': 's', 'cluster': 'a'}]}])
-    assert [r['region'] for r in result] == ['us-east-1', 'eu-west-1']
-    assert result[1]['custom_key_stores']['s'].startswith('cks-')
-    assert list(regions.world('us-east-1').clusters) == [result[0]['clusters']['a']]
-    assert list(regions.world('eu-west-1').clusters) == [result[1]['clusters']['a']]
-
-
-@pytest.mark.parametrize('document, fragment', [
-    ({'clusters': [{'name': 'x', 'colour': 'red'}]}, 'colour'),
-    ({'clusters': [{}]}, '"name"'),
-    ({'clusters': [{'name': 'x', 'hsms': [{'availability_zone': 'mars-1a'}]}]}, 'availability_zone'),
-    ({'custom_key_stores': [{'name': 's', 'cluster': 'nowhere'}]}, 'nowhere'),
-    ({'custom_key_stores': [{'name': 's', 'type': 'EXTERNAL_KEY_STORE', 'xks_proxy_uri_endpoint': 'https://none.example.com'}]}, 'access_key_id'),
-    ({'custom_key_stores': [{'name': 's', 'cluster': 'ok', 'connection_error_code': 'INTERNAL_ERROR'}]}, 'FAILED'),
-    ({'region': 'Mars', 'clusters': []}, 'region'),
-    ({'clusters': 'nope'}, 'list'),
-])
-def test_bad_seed_is_refused_with_a_clear_sentence_and_changes_nothing(regions, world, document, fragment):
-    regions.seed({'clusters': [{'name': 'ok'}]})
-    before = _without_time(regions.dump('us-east-1'))
-    # A valid first document proves the rollback also covers what was already applied.
-    with pytest.raises(models.ControlError) as caught:
-        regions.seed([{'clusters': [{'name': 'applied-then-rolled-back'}]}, {'region': 'eu-west-1'}, document])
-    assert fragment in str(caught.value)
-    assert _without_time(regions.dump('us-east-1')) == before
-    assert regions.world('us-east-1') is world and [c.name for c in world.clusters.values()] == ['ok']
-    assert regions.regions() == ['us-east-1']
-
-
-def _without_time(dump):
-    dump.pop('time')
-    return dump
-
-
-def test_seeded_states_including_failed_and_in_progress(regions, clock):
-    result = regions.seed({'clusters': [{'name': 'c', 'hsms': [{'availability_zone': 'us-east-1a', 'state': 'CREATE_IN_PROGRESS'}]}],
-                           'custom_key_stores': [
-                               {'name': 'failed', 'cluster': 'c', 'connection_state': 'FAILED', 'connection_error_code': 'USER_LOCKED_OUT'},
-                               {'name': 'connecting', 'cluster': 'c', 'connection_state': 'CONNECTING', 'id': 'cks-0123456789abcdef0'},
-                               {'name': 'leaving', 'cluster': 'c', 'connection_state': 'DISCONNECTING'}]})
-    world = regions.world('us-east-1')
-    assert state_of(world, result['custom_key_stores']['failed'])['ConnectionErrorCode'] == 'USER_LOCKED_OUT'
-    assert result['custom_key_stores']['connecting'] == 'cks-0123456789abcdef0'
-    clock.advance(5)
-    # The seeded connection ended at +2, before the seeded HSM became ACTIVE at +3.
-    assert state_of(world, 'cks-0123456789abcdef0')['ConnectionErrorCode'] == 'INSUFFICIENT_CLOUDHSM_HSMS'
-    assert state_of(world, result['custom_key_stores']['leaving'])['ConnectionState'] == 'DISCONNECTED'
-
-
-def test_world_dump_has_history_and_no_secrets(regions, ids, clock):
-    world = regions.world('us-east-1')
-    connect_and_settle(world, clock, ids['custom_key_stores']['hsm-store'])
-    text = repr(regions.dump('us-east-1'))
-    assert SECRET not in text and 'kmsPassw0rd' not in text
-    stores = dict((s['name'], s) for s in regions.dump('us-east-1')['custom_key_stores'])
-    assert [h['state'] for h in stores['hsm-store']['history']] == ['DISCONNECTED', 'CONNECTING', 'CONNECTED']
-
-
-@pytest.mark.parametrize('action, body, fragment', [
-    ('kmsuser', {'cluster_id': 'demo', 'state': 'sleepy'}, 'state'),
-    ('kmsuser', {'state': 'absent'}, 'cluster_id'),
-    ('delete-cluster', {'cluster_id': 'nope'}, 'nope'),
-    ('delete-subnet', {'cluster_id': 'demo', 'subnet_id': 'subnet-nope'}, 'subnet-nope'),
-    ('set-cluster-state', {'cluster_id': 'demo'}, 'state'),
-    ('set-store-state', {'custom_key_store_id': 'hsm-store', 'state': 'CONNECTED', 'connection_error_code': 'INTERNAL_ERROR'}, 'FAILED'),
-    ('set-hsm-state', {'cluster_id': 'demo', 'hsm_id': 'hsm-nope', 'state': 'ACTIVE'}, 'hsm-nope'),
-    ('delete-store', {'custom_key_store_id': 'no-such-store'}, 'no-such-store'),
-    ('delete-store', {'custom_key_store_id': 'hsm-store', 'force': True}, 'force'),
-    ('xks-proxy', {'uri_endpoint': XKS_ENDPOINT, 'reachable': 'yes'}, 'true or false'),
-    ('teleport', {}, 'teleport'),
-])
-def test_bad_control_actions_are_refused(regions, ids, action, body, fragment):
-    with pytest.raises(models.ControlError) as caught:
-        regions.control(action, body)
-    assert fragment in str(caught.value)
-
-
-def test_control_actions_address_regions(regions, ids):
-    with pytest.raises(models.ControlError):
-        regions.control('kmsuser', {'region': 'eu-west-1', 'cluster_id': 'demo', 'state': 'absent'})
-    result = regions.control('kmsuser', {'region': 'us-east-1', 'cluster_id': 'demo', 'state': 'locked', 'password': 'newPassw0rd'})
-    assert result['kmsuser'] == {'state': 'locked'}
-
-
-def test_settings_are_validated():
-    settings = models.Settings()
-    assert settings.as_dict() == models.DEFAULT_SETTINGS
-    settings.update({'connect_seconds': 0.25})
-    assert settings['connect_seconds'] == 0.25
-    for bad in ({'connect_seconds': -1}, {'connect_seconds': 'fast'}, {'warp_seconds': 1}):
-        with pytest.raises(models.ControlError):
-            settings.update(bad)
-    assert settings['connect_seconds'] == 0.25
-
-
-def test_reset_one_region_or_all(regions, ids):
-    regions.seed({'region': 'eu-west-1', 'clusters': [{'name': 'eu'}]})
-    regions.reset('us-east-1')
-    assert regions.world('us-east-1').clusters == {}
-    assert len(regions.world('eu-west-1').clusters) == 1
-    regions.reset()
-    assert regions.regions() == []
-
-
-def test_seeded_transition_lasts_transition_seconds(regions, clock):
-    result = regions.seed({'clusters': [{'name': 'c', 'hsms': [{'availability_zone': 'us-east-1a'}]}],
-                           'custom_key_stores': [{'name': 'slow', 'cluster': 'c', 'connection_state': 'DISCONNECTING',
-                                                  'transition_seconds': 4}]})
-    world = regions.world('us-east-1')
-    store_id = result['custom_key_stores']['slow']
-    clock.advance(3.9)
-    assert state_of(world, store_id)['ConnectionState'] == 'DISCONNECTING'
-    clock.advance(0.2)
-    assert state_of(world, store_id)['ConnectionState'] == 'DISCONNECTED'
-
-
-def test_transition_seconds_needs_a_transitional_state(regions):
-    with pytest.raises(models.ControlError, match='transition_seconds'):
-        regions.seed({'clusters': [{'name': 'c'}],
-                      'custom_key_stores': [{'name': 's', 'cluster': 'c', 'connection_state': 'CONNECTED', 'transition_seconds': 4}]})
-
-
-@pytest.mark.parametrize('key', ['id', 'name'])
-def test_delete_store_removes_a_store_in_any_state_and_ends_its_timer(world, ids, clock, key):
-    store_id = ids['custom_key_stores']['hsm-store']
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)
-    assert world.control('delete-store', {'custom_key_store_id': store_id if key == 'id' else 'hsm-store'}) == {'deleted': store_id}
-    assert error_of(world, 'DescribeCustomKeyStores', CustomKeyStoreId=store_id) == 'CustomKeyStoreNotFoundException'
-    assert error_of(world, 'DescribeCustomKeyStores', CustomKeyStoreName='hsm-store') == 'CustomKeyStoreNotFoundException'
-    clock.advance(5)  # the connection timer it had does not bring it back
-    names = [entry['CustomKeyStoreName'] for entry in call(world, 'DescribeCustomKeyStores')['CustomKeyStores']]
-    assert names == ['xks-store']
-
-
-def test_race_moves_the_store_just_before_the_next_matching_call(regions, ids, clock):
-    world = regions.world('us-east-1')
-    store_id = ids['custom_key_stores']['hsm-store']
-    connect_and_settle(world, clock, store_id)
-    regions.control('race', {'custom_key_store_id': 'hsm-store', 'operation': 'DisconnectCustomKeyStore', 'state': 'DISCONNECTING'})
-    assert error_of(world, 'DisconnectCustomKeyStore', CustomKeyStoreId=store_id) == 'CustomKeyStoreInvalidStateException'
-    assert state_of(world, store_id)['ConnectionState'] == 'DISCONNECTING'
-    clock.advance(1)
-    # consumed: the next disconnect of a store that is connected again is an ordinary one
-    connect_and_settle(world, clock, store_id)
-    assert call(world, 'DisconnectCustomKeyStore', CustomKeyStoreId=store_id) == {}

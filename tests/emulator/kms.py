@@ -1,0 +1,369 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""KMS rules of the emulator: the custom key store operations and how a connection ends.
+
+Each operation is a function of (world, validated parameters) returning the response body;
+``OPERATIONS`` maps operation names to them. The rules and their AWS sources are listed in
+README.md ("Rules"). No HTTP here, and no timers of their own: the world keeps the clock.
+"""
+
+from .entities import (
+    AWS_CLOUDHSM, CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, EXTERNAL_KEY_STORE, FAILED, PUBLIC_ENDPOINT,
+    VPC_ENDPOINT_SERVICE, same_pem)
+from .errors import (
+    CloudHsmClusterInUseError, CloudHsmClusterInvalidConfigurationError, CloudHsmClusterNotActiveError,
+    CloudHsmClusterNotFoundError, CloudHsmClusterNotRelatedError, CustomKeyStoreHasCMKsError, CustomKeyStoreInvalidStateError,
+    CustomKeyStoreNameInUseError, CustomKeyStoreNotFoundError, IncorrectTrustAnchorError, InvalidMarkerError, ValidationError,
+    XksProxyIncorrectAuthenticationCredentialError, XksProxyInvalidConfigurationError, XksProxyUriEndpointInUseError,
+    XksProxyUriInUseError, XksProxyUriUnreachableError, XksProxyVpcEndpointServiceInUseError)
+from .paging import paginate
+
+DEFAULT_LIMIT = 1000
+
+# Fields that belong to one store type only, per operation.
+CLOUDHSM_FIELDS = ('CloudHsmClusterId', 'TrustAnchorCertificate', 'KeyStorePassword')
+XKS_FIELDS = ('XksProxyUriEndpoint', 'XksProxyUriPath', 'XksProxyVpcEndpointServiceName',
+              'XksProxyVpcEndpointServiceOwner', 'XksProxyAuthenticationCredential', 'XksProxyConnectivity')
+
+# UpdateCustomKeyStore fields AWS accepts only while the store is DISCONNECTED.
+UPDATE_NEEDS_DISCONNECTED = {
+    AWS_CLOUDHSM: ('KeyStorePassword', 'CloudHsmClusterId'),
+    EXTERNAL_KEY_STORE: ('XksProxyUriEndpoint', 'XksProxyConnectivity',
+                         'XksProxyVpcEndpointServiceName', 'XksProxyVpcEndpointServiceOwner'),
+}
+
+_USER_CODES = {'absent': 'USER_NOT_FOUND', 'locked': 'USER_LOCKED_OUT', 'logged_in': 'USER_LOGGED_IN'}
+
+
+# ---------------------------------------------------------------------------
+# How a connection ends
+# ---------------------------------------------------------------------------
+
+def connection_outcome(world, store):
+    """None for CONNECTED, else the ConnectionErrorCode the world causes right now."""
+    if store.injected:
+        return store.injected.popleft()
+    if store.store_type == AWS_CLOUDHSM:
+        return _cloudhsm_outcome(world, store)
+    return _xks_outcome(world, store)
+
+
+def _cloudhsm_outcome(world, store):
+    cluster = world.clusters.get(store.cluster_id)
+    if cluster is None or cluster.state in ('DELETE_IN_PROGRESS', 'DELETED'):
+        return 'CLUSTER_NOT_FOUND'
+    if cluster.deleted_subnets:
+        return 'SUBNET_NOT_FOUND'
+    if cluster.full_subnets:
+        return 'INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET'
+    if not cluster.active_hsms():
+        return 'INSUFFICIENT_CLOUDHSM_HSMS'
+    user = cluster.kmsuser
+    if user.state in _USER_CODES:
+        return _USER_CODES[user.state]
+    if user.password != store.password:
+        return 'INVALID_CREDENTIALS'
+    return None
+
+
+def _xks_outcome(world, store):
+    proxy = world.proxies.get(store.xks['uri_endpoint'])
+    if proxy is None or not proxy.reachable:
+        return 'XKS_PROXY_NOT_REACHABLE'
+    if (proxy.access_key_id, proxy.secret_access_key) != (store.xks['access_key_id'], store.xks['secret']):
+        return 'INVALID_CREDENTIALS'
+    if proxy.invalid_configuration:
+        return 'XKS_PROXY_INVALID_CONFIGURATION'
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Checks shared by the operations
+# ---------------------------------------------------------------------------
+
+def _store(world, store_id):
+    store = world.stores.get(store_id)
+    if store is None:
+        raise CustomKeyStoreNotFoundError('Custom key store %s does not exist in %s.' % (store_id, world.region))
+    return store
+
+
+def _state_error(store, operation, allowed):
+    return CustomKeyStoreInvalidStateError('%s is not valid when custom key store %s is %s; it is valid when the store is %s.' % (
+        operation, store.store_id, store.state, ' or '.join(allowed)))
+
+
+def _require(params, names, store_type):
+    missing = [name for name in names if params.get(name) is None]
+    if missing:
+        raise ValidationError('A custom key store of type %s needs %s.' % (store_type, ', '.join(missing)))
+
+
+def _reject_foreign_fields(store_type, params, operation):
+    foreign = XKS_FIELDS if store_type == AWS_CLOUDHSM else CLOUDHSM_FIELDS
+    present = [name for name in foreign if params.get(name) is not None]
+    if present:
+        raise ValidationError('%s does not accept %s for a custom key store of type %s.' % (
+            operation, ', '.join(present), store_type))
+
+
+def _check_name_free(world, name, exclude=None):
+    other = world.store_named(name, exclude)
+    if other is not None:
+        raise CustomKeyStoreNameInUseError('Custom key store %s already uses the name %r in %s.' % (
+            other.store_id, name, world.region))
+
+
+def _cluster_not_active(cluster):
+    return CloudHsmClusterNotActiveError('CloudHSM cluster %s is %s, not ACTIVE.' % (cluster.cluster_id, cluster.state))
+
+
+def _cluster_not_found(world, cluster_id):
+    return CloudHsmClusterNotFoundError('CloudHSM cluster %s does not exist in %s.' % (cluster_id, world.region))
+
+
+def _store_of_lineage(world, cluster):
+    for store in world.stores.values():
+        if store.store_type == AWS_CLOUDHSM and (store.cluster_id == cluster.cluster_id or store.cluster_lineage == cluster.lineage):
+            return store
+    return None
+
+
+def _check_cluster_configuration(cluster):
+    if cluster.invalid_configuration:
+        raise CloudHsmClusterInvalidConfigurationError(
+            'CloudHSM cluster %s does not meet the configuration requirements of a custom key store '
+            '(for example its security group rules).' % cluster.cluster_id)
+    if len(cluster.live_availability_zones()) < 2:
+        raise CloudHsmClusterInvalidConfigurationError(
+            'CloudHSM cluster %s must have private subnets in at least two Availability Zones.' % cluster.cluster_id)
+
+
+def _merge_xks_config(current, params):
+    """The XKS configuration after applying Create/UpdateCustomKeyStore parameters."""
+    config = dict(current)
+    mapping = (('XksProxyUriEndpoint', 'uri_endpoint'), ('XksProxyUriPath', 'uri_path'), ('XksProxyConnectivity', 'connectivity'),
+               ('XksProxyVpcEndpointServiceName', 'vpc_service_name'), ('XksProxyVpcEndpointServiceOwner', 'vpc_service_owner'))
+    for param, key in mapping:
+        if params.get(param) is not None:
+            config[key] = params[param]
+    if params.get('XksProxyConnectivity') == PUBLIC_ENDPOINT and 'XksProxyVpcEndpointServiceName' not in params:
+        # Switching to a public endpoint drops the VPC endpoint service it used.
+        config.pop('vpc_service_name', None)
+        config.pop('vpc_service_owner', None)
+    credential = params.get('XksProxyAuthenticationCredential')
+    if credential is not None:
+        config['access_key_id'] = credential['AccessKeyId']
+        config['secret'] = credential['RawSecretAccessKey']
+    return config
+
+
+def _check_xks_config(world, config, store=None):
+    """AWS's create/update checks of an XKS configuration: shape, uniqueness, then the proxy itself."""
+    vpc = config['connectivity'] == VPC_ENDPOINT_SERVICE
+    if vpc and not config.get('vpc_service_name'):
+        raise ValidationError('XksProxyVpcEndpointServiceName is required when XksProxyConnectivity is VPC_ENDPOINT_SERVICE.')
+    if not vpc and (config.get('vpc_service_name') or config.get('vpc_service_owner')):
+        raise ValidationError('XksProxyVpcEndpointServiceName and XksProxyVpcEndpointServiceOwner '
+                              'are only valid when XksProxyConnectivity is VPC_ENDPOINT_SERVICE.')
+    for other in world.stores.values():
+        if other is store or other.store_type != EXTERNAL_KEY_STORE:
+            continue
+        if (other.xks['uri_endpoint'], other.xks['uri_path']) == (config['uri_endpoint'], config['uri_path']):
+            raise XksProxyUriInUseError('Custom key store %s already uses %s%s.' % (
+                other.store_id, config['uri_endpoint'], config['uri_path']))
+        if vpc and other.xks['uri_endpoint'] == config['uri_endpoint']:
+            raise XksProxyUriEndpointInUseError('Custom key store %s already uses the endpoint %s.' % (
+                other.store_id, config['uri_endpoint']))
+        if vpc and other.xks.get('vpc_service_name') == config['vpc_service_name']:
+            raise XksProxyVpcEndpointServiceInUseError('Custom key store %s already uses VPC endpoint service %s.' % (
+                other.store_id, config['vpc_service_name']))
+    proxy = world.proxies.get(config['uri_endpoint'])
+    if proxy is None or not proxy.reachable:
+        raise XksProxyUriUnreachableError('KMS cannot reach an XKS proxy at %s%s.' % (config['uri_endpoint'], config['uri_path']))
+    if (proxy.access_key_id, proxy.secret_access_key) != (config['access_key_id'], config['secret']):
+        raise XksProxyIncorrectAuthenticationCredentialError(
+            'The XKS proxy at %s does not accept this authentication credential.' % config['uri_endpoint'])
+    if proxy.invalid_configuration:
+        raise XksProxyInvalidConfigurationError('The XKS proxy at %s reports an invalid configuration.' % config['uri_endpoint'])
+
+
+def _run_race(world, store, operation):
+    """Apply the first race queued for this operation, as if another client acted in between."""
+    for race in list(store.races):
+        if race[0] == operation:
+            store.races.remove(race)
+            world.set_state(store, race[1])
+            return
+
+
+# ---------------------------------------------------------------------------
+# Operations
+# ---------------------------------------------------------------------------
+
+def create_custom_key_store(world, params):
+    """CreateCustomKeyStore: a new DISCONNECTED store of either type."""
+    store_type = params.get('CustomKeyStoreType', AWS_CLOUDHSM)
+    _reject_foreign_fields(store_type, params, 'CreateCustomKeyStore')
+    if store_type == AWS_CLOUDHSM:
+        store = _new_cloudhsm_store(world, params)
+    else:
+        store = _new_xks_store(world, params)
+    world.add_store(store, DISCONNECTED)
+    return {'CustomKeyStoreId': store.store_id}
+
+
+def _new_cloudhsm_store(world, params):
+    _require(params, CLOUDHSM_FIELDS, AWS_CLOUDHSM)
+    _check_name_free(world, params['CustomKeyStoreName'])
+    cluster = world.clusters.get(params['CloudHsmClusterId'])
+    if cluster is None:
+        raise _cluster_not_found(world, params['CloudHsmClusterId'])
+    user = _store_of_lineage(world, cluster)
+    if user is not None:
+        raise CloudHsmClusterInUseError('CloudHSM cluster %s, or a cluster with the same backup history, '
+                                        'already backs custom key store %s.' % (cluster.cluster_id, user.store_id))
+    if cluster.state != 'ACTIVE':
+        raise _cluster_not_active(cluster)
+    if not same_pem(params['TrustAnchorCertificate'], cluster.trust_anchor):
+        raise IncorrectTrustAnchorError('The trust anchor certificate does not match the one that '
+                                        'initialized CloudHSM cluster %s.' % cluster.cluster_id)
+    _check_cluster_configuration(cluster)
+    store = world.new_store(params['CustomKeyStoreName'], AWS_CLOUDHSM)
+    store.cluster_id = cluster.cluster_id
+    store.cluster_lineage = cluster.lineage
+    store.trust_anchor = params['TrustAnchorCertificate']
+    store.password = params['KeyStorePassword']
+    return store
+
+
+def _new_xks_store(world, params):
+    _require(params, ('XksProxyUriEndpoint', 'XksProxyUriPath', 'XksProxyAuthenticationCredential', 'XksProxyConnectivity'),
+             EXTERNAL_KEY_STORE)
+    _check_name_free(world, params['CustomKeyStoreName'])
+    config = _merge_xks_config({}, params)
+    _check_xks_config(world, config)
+    store = world.new_store(params['CustomKeyStoreName'], EXTERNAL_KEY_STORE)
+    store.xks = config
+    return store
+
+
+def describe_custom_key_stores(world, params):
+    """DescribeCustomKeyStores: one store by id or name, or all in creation order, paged."""
+    store_id = params.get('CustomKeyStoreId')
+    name = params.get('CustomKeyStoreName')
+    if store_id is not None and name is not None:
+        raise ValidationError('Specify CustomKeyStoreId or CustomKeyStoreName, not both.')
+    if store_id is not None:
+        stores = [_store(world, store_id)]
+    elif name is not None:
+        store = world.store_named(name)
+        if store is None:
+            raise CustomKeyStoreNotFoundError('No custom key store is named %r in %s.' % (name, world.region))
+        stores = [store]
+    else:
+        stores = list(world.stores.values())
+    page, marker = paginate(stores, params.get('Marker'), params.get('Limit', DEFAULT_LIMIT), 'custom-key-stores', InvalidMarkerError)
+    result = {'CustomKeyStores': [store.describe() for store in page], 'Truncated': marker is not None}
+    if marker is not None:
+        result['NextMarker'] = marker
+    return result
+
+
+def connect_custom_key_store(world, params):
+    """ConnectCustomKeyStore: DISCONNECTED -> CONNECTING; the outcome comes when the timer ends."""
+    store = _store(world, params['CustomKeyStoreId'])
+    _run_race(world, store, 'ConnectCustomKeyStore')
+    if store.state in (DISCONNECTING, FAILED):
+        raise _state_error(store, 'ConnectCustomKeyStore', (CONNECTED, CONNECTING, DISCONNECTED))
+    if store.state in (CONNECTED, CONNECTING):
+        return {}
+    if store.store_type == AWS_CLOUDHSM:
+        cluster = world.clusters.get(store.cluster_id)
+        # These two fail at once in AWS; every other problem shows up as FAILED later.
+        if cluster is not None and cluster.state != 'ACTIVE':
+            raise _cluster_not_active(cluster)
+        if cluster is not None and cluster.invalid_configuration:
+            _check_cluster_configuration(cluster)
+    world.set_state(store, CONNECTING)
+    return {}
+
+
+def disconnect_custom_key_store(world, params):
+    """DisconnectCustomKeyStore: CONNECTED, CONNECTING or FAILED -> DISCONNECTING -> DISCONNECTED."""
+    store = _store(world, params['CustomKeyStoreId'])
+    _run_race(world, store, 'DisconnectCustomKeyStore')
+    if store.state in (DISCONNECTING, DISCONNECTED):
+        raise _state_error(store, 'DisconnectCustomKeyStore', (CONNECTED, CONNECTING, FAILED))
+    # Replacing the pending transition also cancels a connection still in progress.
+    world.set_state(store, DISCONNECTING)
+    return {}
+
+
+def update_custom_key_store(world, params):
+    """UpdateCustomKeyStore: checks everything first, then applies all changes at once."""
+    store = _store(world, params['CustomKeyStoreId'])
+    changes = dict((key, value) for key, value in params.items() if key != 'CustomKeyStoreId' and value is not None)
+    _reject_foreign_fields(store.store_type, changes, 'UpdateCustomKeyStore')
+    restricted = [name for name in UPDATE_NEEDS_DISCONNECTED[store.store_type] if name in changes]
+    if restricted and store.state != DISCONNECTED:
+        raise CustomKeyStoreInvalidStateError('Custom key store %s is %s; UpdateCustomKeyStore can change %s '
+                                              'only while it is DISCONNECTED.' % (store.store_id, store.state, ', '.join(restricted)))
+    new_name = changes.get('NewCustomKeyStoreName')
+    if new_name is not None:
+        _check_name_free(world, new_name, exclude=store)
+    if store.store_type == AWS_CLOUDHSM:
+        _update_cloudhsm_store(world, store, changes)
+    else:
+        _update_xks_store(world, store, changes)
+    if new_name is not None:
+        store.name = new_name
+    return {}
+
+
+def _update_cloudhsm_store(world, store, changes):
+    cluster = None
+    if 'CloudHsmClusterId' in changes:
+        cluster = world.clusters.get(changes['CloudHsmClusterId'])
+        if cluster is None:
+            raise _cluster_not_found(world, changes['CloudHsmClusterId'])
+        if cluster.state != 'ACTIVE':
+            raise _cluster_not_active(cluster)
+        if cluster.lineage != store.cluster_lineage:
+            raise CloudHsmClusterNotRelatedError('CloudHSM cluster %s does not share a backup history with cluster %s, '
+                                                 'the one custom key store %s was created with.' % (
+                                                     cluster.cluster_id, store.cluster_id, store.store_id))
+        _check_cluster_configuration(cluster)
+    if cluster is not None:
+        store.cluster_id = cluster.cluster_id
+    if 'KeyStorePassword' in changes:
+        store.password = changes['KeyStorePassword']
+
+
+def _update_xks_store(world, store, changes):
+    if any(name in changes for name in XKS_FIELDS):
+        config = _merge_xks_config(store.xks, changes)
+        _check_xks_config(world, config, store)
+        store.xks = config
+
+
+def delete_custom_key_store(world, params):
+    """DeleteCustomKeyStore: only DISCONNECTED stores without KMS keys."""
+    store = _store(world, params['CustomKeyStoreId'])
+    if store.state != DISCONNECTED:
+        raise _state_error(store, 'DeleteCustomKeyStore', (DISCONNECTED,))
+    if store.kms_key_count > 0:
+        raise CustomKeyStoreHasCMKsError('Custom key store %s still holds %d KMS key(s); delete them first.' % (
+            store.store_id, store.kms_key_count))
+    del world.stores[store.store_id]
+    return {}
+
+
+OPERATIONS = {
+    'CreateCustomKeyStore': create_custom_key_store,
+    'DescribeCustomKeyStores': describe_custom_key_stores,
+    'ConnectCustomKeyStore': connect_custom_key_store,
+    'DisconnectCustomKeyStore': disconnect_custom_key_store,
+    'UpdateCustomKeyStore': update_custom_key_store,
+    'DeleteCustomKeyStore': delete_custom_key_store,
+}

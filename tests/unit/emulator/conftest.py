@@ -1,0 +1,42 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures of the emulator rule tests: a stepped clock, the regions and a seeded healthy world."""
+
+import pytest
+
+from ansible_collections.awskms.custom_key_store.tests.emulator import world as world_module
+from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import ACCESS_KEY, SECRET, XKS_ENDPOINT, FakeClock
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def regions(clock):
+    return world_module.Regions(world_module.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1), clock)
+
+
+@pytest.fixture
+def world(regions):
+    return regions.world('us-east-1')
+
+
+@pytest.fixture
+def ids(regions):
+    """A healthy world: an ACTIVE cluster with two ACTIVE HSMs, a matching kmsuser, a proxy and two stores."""
+    return regions.seed({
+        'clusters': [
+            {'name': 'demo', 'lineage': 'family-a',
+             'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
+            {'name': 'restored', 'lineage': 'family-a', 'hsms': [{'availability_zone': 'us-east-1a'}]},
+            {'name': 'stranger', 'hsms': [{'availability_zone': 'us-east-1a'}]},
+            {'name': 'free', 'hsms': [{'availability_zone': 'us-east-1b'}]},
+        ],
+        'xks_proxies': [{'uri_endpoint': XKS_ENDPOINT, 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET}],
+        'custom_key_stores': [
+            {'name': 'hsm-store', 'cluster': 'demo'},
+            {'name': 'xks-store', 'type': 'EXTERNAL_KEY_STORE', 'xks_proxy_uri_endpoint': XKS_ENDPOINT},
+        ],
+    })

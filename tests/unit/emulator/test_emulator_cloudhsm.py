@@ -1,0 +1,55 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulator's CloudHSM v2 rules, driven directly on a World (no HTTP)."""
+
+from ansible_collections.awskms.custom_key_store.tests.emulator import entities
+from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import call, error_of
+
+
+def test_cloudhsm_paging_filters_and_errors(world, ids):
+    names, token = [], None
+    while True:
+        params = {'MaxResults': 3}
+        if token:
+            params['NextToken'] = token
+        page = call(world, 'DescribeClusters', **params)
+        names.extend(cluster['TagList'][0]['Value'] for cluster in page['Clusters'])
+        token = page.get('NextToken')
+        if not token:
+            break
+    assert names == ['demo', 'restored', 'stranger', 'free']
+    assert error_of(world, 'DescribeClusters', NextToken='bogus') == 'CloudHsmInvalidRequestException'
+    assert error_of(world, 'DescribeClusters', Filters={'color': ['red']}) == 'CloudHsmInvalidRequestException'
+    world.control('set-cluster-state', {'cluster_id': 'free', 'state': 'DEGRADED'})
+    degraded = call(world, 'DescribeClusters', Filters={'states': ['DEGRADED']})['Clusters']
+    assert [c['ClusterId'] for c in degraded] == [ids['clusters']['free']]
+    vpc = world.clusters[ids['clusters']['demo']].vpc_id
+    assert [c['ClusterId'] for c in call(world, 'DescribeClusters', Filters={'vpcIds': [vpc]})['Clusters']] == [ids['clusters']['demo']]
+    world.control('delete-cluster', {'cluster_id': 'free'})
+    assert ids['clusters']['free'] not in [c['ClusterId'] for c in call(world, 'DescribeClusters')['Clusters']]
+
+
+def test_cluster_description_has_the_botocore_fields(world, ids):
+    cluster = call(world, 'DescribeClusters', Filters={'clusterIds': [ids['clusters']['demo']]})['Clusters'][0]
+    assert entities.CLUSTER_ID_RE.match(cluster['ClusterId'])
+    assert sorted(cluster['SubnetMapping']) == ['us-east-1a', 'us-east-1b']
+    assert len(cluster['Hsms']) == 2
+    for hsm in cluster['Hsms']:
+        assert entities.HSM_ID_RE.match(hsm['HsmId']) and hsm['EniId'].startswith('eni-') and len(hsm['EniId']) == 21
+        assert hsm['SubnetId'] == cluster['SubnetMapping'][hsm['AvailabilityZone']]
+    assert set(cluster) >= {'ClusterId', 'State', 'HsmType', 'SubnetMapping', 'VpcId', 'SecurityGroup', 'Hsms', 'CreateTimestamp', 'Certificates'}
+
+
+def test_create_hsm_and_delete_hsm_errors(world, ids):
+    cluster_id = ids['clusters']['demo']
+    assert error_of(world, 'CreateHsm', ClusterId='cluster-aaaaaaaaaaa', AvailabilityZone='us-east-1a') == 'CloudHsmResourceNotFoundException'
+    assert error_of(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1c') == 'CloudHsmInvalidRequestException'
+    assert error_of(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1a', IpAddress='192.168.0.9') == (
+        'CloudHsmInvalidRequestException')
+    taken = world.clusters[cluster_id].hsms[ids['hsms']['demo'][0]].eni_ip
+    assert error_of(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='us-east-1a', IpAddress=taken) == 'CloudHsmInvalidRequestException'
+    assert error_of(world, 'DeleteHsm', ClusterId=cluster_id) == 'CloudHsmInvalidRequestException'
+    assert error_of(world, 'DeleteHsm', ClusterId=cluster_id, HsmId=ids['hsms']['demo'][0], EniIp=taken) == 'CloudHsmInvalidRequestException'
+    assert error_of(world, 'DeleteHsm', ClusterId=cluster_id, HsmId='hsm-aaaaaaaaaaa') == 'CloudHsmResourceNotFoundException'
+    assert error_of(world, 'DeleteHsm', ClusterId='cluster-aaaaaaaaaaa', HsmId='hsm-aaaaaaaaaaa') == 'CloudHsmResourceNotFoundException'
+    assert len(world.clusters[cluster_id].hsms) == 2
