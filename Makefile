@@ -200,4 +200,4 @@ bench: venv stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python scripts/bench.py
 
 clean:
-	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output context
+	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output
