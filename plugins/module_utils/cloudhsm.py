@@ -9,7 +9,7 @@ import copy
 import time
 
 try:
-    import botocore  # pylint: disable=unused-import
+    import botocore  # pylint: disable=unused-import  # noqa: F401
 except ImportError:
     pass  # AnsibleAWSModule reports a missing SDK.
 
