@@ -7,7 +7,7 @@
 
 The first poll comes 1 s after the call and the delay doubles up to a 30 s cap:
 a 2 s connection (the emulator) is seen within about a second, and a 20-minute CloudHSM
-connection costs 44 DescribeCustomKeyStores calls instead of hundreds, which matters under
+connection costs 44 DescribeCustomKeyStores polls instead of hundreds, which matters under
 KMS's low per-account request quota for custom key store operations.
 """
 
