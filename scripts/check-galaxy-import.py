@@ -13,7 +13,7 @@ module extends are unknown to it ("unknown doc_fragment(s)"). Galaxy logs the sa
 collection that uses amazon.aws's fragments (community.aws too) and completes the import.
 That line is accepted only when every fragment it names is amazon.aws's. ansible-doc stops
 at the first module there, so the documentation of every module is checked separately, with
-amazon.aws present, by `make build-install-doc`.
+amazon.aws present, by `make build-install-doc` and `make docs-lint`.
 """
 
 import os
