@@ -18,7 +18,9 @@ import yaml
 def module_docs(path):
     """(DOCUMENTATION, RETURN) of a module file, parsed as YAML, without importing it."""
     strings = {}
-    for node in ast.parse(open(path, encoding="utf-8").read()).body:
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             if node.targets[0].id in ("DOCUMENTATION", "RETURN"):
                 strings[node.targets[0].id] = yaml.safe_load(node.value.value)
@@ -42,7 +44,8 @@ def main():
         if not os.path.isfile(path):
             missing.append("%s: no page" % page)
             return
-        html = open(path, encoding="utf-8").read()
+        with open(path, encoding="utf-8") as handle:
+            html = handle.read()
         for anchor in ids:
             counts[what] += 1
             if 'id="%s"' % anchor not in html:
