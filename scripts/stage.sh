@@ -17,7 +17,7 @@ if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
         tar --null --no-recursion --files-from=- -cf - | tar -xf - -C "$dest"
 else
     tar --exclude=./.git --exclude='./.venv*' --exclude=./build --exclude=./tests/output \
-        --exclude=./.ansible --exclude=./context --exclude='*/__pycache__' -cf - . | tar -xf - -C "$dest"
+        --exclude=./.ansible --exclude='*/__pycache__' -cf - . | tar -xf - -C "$dest"
 fi
 # A repository of its own (nothing committed): ansible-test lists a collection's files with
 # git from the nearest enclosing .git, which would otherwise be ours, where build/ is ignored.

@@ -6,7 +6,7 @@
 """CloudHSM v2 API calls, error handling and normalisation."""
 
 try:
-    import botocore  # pylint: disable=unused-import
+    import botocore  # pylint: disable=unused-import  # noqa: F401
 except ImportError:
     pass  # AnsibleAWSModule reports a missing SDK.
 

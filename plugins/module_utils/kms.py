@@ -6,7 +6,7 @@
 """KMS custom key store API calls, error handling and normalisation."""
 
 try:
-    import botocore  # pylint: disable=unused-import
+    import botocore  # pylint: disable=unused-import  # noqa: F401
 except ImportError:
     pass  # AnsibleAWSModule reports a missing SDK.
 

@@ -133,6 +133,16 @@ clusters:
           description: The id of the HSM.
           type: str
           sample: hsm-abcdefghij2
+        cluster_id:
+          description: The id of the cluster that contains the HSM.
+          type: str
+          returned: when AWS gives it
+          sample: cluster-jxhlf7644ne
+        hsm_type:
+          description: The type of the HSM.
+          type: str
+          returned: when AWS gives it
+          sample: hsm1.medium
         availability_zone:
           description: The Availability Zone the HSM is in.
           type: str
@@ -148,6 +158,10 @@ clusters:
           description: The IP address of the HSM's elastic network interface.
           type: str
           returned: when AWS gives it
+        eni_ip_v6:
+          description: The IPv6 address of the HSM's elastic network interface.
+          type: str
+          returned: when AWS gives it (clusters with network type C(DUALSTACK))
         state:
           description: The state of the HSM.
           type: str
@@ -165,6 +179,43 @@ clusters:
       type: list
       elements: str
       sample: [eu-west-1a, eu-west-1b]
+    backup_policy:
+      description: The cluster's backup policy.
+      type: str
+      returned: when AWS gives it
+      sample: DEFAULT
+    backup_retention_policy:
+      description: How the service retains the cluster's backups.
+      type: dict
+      returned: when AWS gives it
+      sample: {"type": "DAYS", "value": "90"}
+      contains:
+        type:
+          description: The type of backup retention policy; for C(DAYS), RV(clusters[].backup_retention_policy.value) is a number of days.
+          type: str
+          sample: DAYS
+        value:
+          description: How many days backups are kept (7 to 379).
+          type: str
+          sample: "90"
+    mode:
+      description: The mode of the cluster.
+      type: str
+      returned: when AWS gives it
+      sample: FIPS
+    network_type:
+      description: The cluster's network type, C(IPV4) or C(DUALSTACK).
+      type: str
+      returned: when AWS gives it
+      sample: IPV4
+    source_backup_id:
+      description: The backup the cluster was created from.
+      type: str
+      returned: when the cluster was created from a backup
+    hsm_type_rollback_expiration:
+      description: Until when the cluster can be rolled back to its original HSM type, in ISO 8601.
+      type: str
+      returned: when AWS gives it
     create_timestamp:
       description: When the cluster was created, in ISO 8601.
       type: str
