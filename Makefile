@@ -60,19 +60,25 @@ help:
 	@echo "make changelog-lint     antsibull-changelog lint"
 	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
 	@echo "make build-install-doc  build the tarball, install it offline, ansible-doc every module"
-	@echo "make emulator [PORT=$(PORT)]  run the KMS / CloudHSM emulator"
+	@echo "make emulator [PORT=$(PORT)] [SEED=world.json]  run the KMS / CloudHSM emulator"
 	@echo "make demo               the demo playbook against the emulator"
 	@echo "make bench              measure the connection module against the emulator, rewrite docs/benchmarks.md"
 	@echo "make clean              remove build/, tests/output/ and the venvs"
 
 # --- tool environments -------------------------------------------------------------------
 
-.PHONY: venv venv312
+.PHONY: venv venv312 runtime
 venv: $(VENV)/.installed
 venv312: $(VENV312)/.installed
+runtime: $(VENV)/.runtime
 
-$(VENV)/.installed: tests/requirements.txt
+# .venv in two layers: the runtime (enough for make demo and make emulator), then the dev tools.
+$(VENV)/.runtime: tests/requirements-runtime.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python $(PIP_INSTALL) -r tests/requirements-runtime.txt
+	touch $@
+
+$(VENV)/.installed: tests/requirements.txt $(VENV)/.runtime
 	$(VENV)/bin/python $(PIP_INSTALL) --upgrade pip
 	$(VENV)/bin/python $(PIP_INSTALL) -r tests/requirements.txt
 	touch $@
@@ -94,7 +100,7 @@ $(VENV312)/.installed: tests/requirements-py312.txt
 .PHONY: collections stage
 collections: $(AMAZON_AWS_STAMP)
 
-$(AMAZON_AWS_STAMP): | $(VENV)/.installed
+$(AMAZON_AWS_STAMP): | $(VENV)/.runtime
 	rm -f $(DEPS)/.amazon-aws-from-ansible-*
 	scripts/fetch-amazon-aws.sh $(VENV)/bin/python $(ANSIBLE_PACKAGE_VERSION) $(BUILD)/wheels $(DEPS)
 	mkdir -p $(COLLECTIONS)/ansible_collections/amazon
@@ -187,11 +193,11 @@ ee: $(DIST)/.built
 
 .PHONY: emulator demo bench clean
 
-emulator: venv
-	PYTHONPATH=tests $(VENV)/bin/python -m emulator --port $(PORT)
+emulator: runtime
+	PYTHONPATH=tests $(VENV)/bin/python -m emulator --port $(PORT) $(if $(SEED),--seed $(SEED))
 
 # playbooks/demo.yml against an emulator seeded with playbooks/files/demo-world.json.
-demo: venv stage
+demo: runtime stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) scripts/demo.sh $(VENV)/bin/python
 
 # scripts/bench.py starts its own emulator, measures (about 5 minutes), prints a table and
