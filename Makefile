@@ -28,6 +28,8 @@ ANSIBLE_PACKAGE_VERSION := 14.5.0
 
 VENV := $(CURDIR)/.venv
 VENV312 := $(CURDIR)/.venv-py312
+# molecule, tox-ansible and ansible-navigator: not needed by make test or make demo
+VENV_ECOSYSTEM := $(CURDIR)/.venv-ecosystem
 BUILD := $(CURDIR)/build
 DEPS := $(BUILD)/deps
 COLLECTIONS := $(BUILD)/collections
@@ -58,6 +60,8 @@ help:
 	@echo "make integration        integration playbooks against the emulator"
 	@echo "make ansible-test-integration [TARGET=name ...]  the same targets through ansible-test integration"
 	@echo "make runner             the demo playbook through ansible-runner, as AWX runs it; checks the job events"
+	@echo "make molecule           the role's molecule scenario against the emulator (installs $(notdir $(VENV_ECOSYSTEM)))"
+	@echo "make tox-ansible        tox --ansible: unit and sanity on ansible-core 2.19 / Python 3.11 and 2.21 / 3.12"
 	@echo "make lint               ansible-lint, production profile, offline"
 	@echo "make changelog-lint     antsibull-changelog lint"
 	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
@@ -97,6 +101,12 @@ $(VENV312)/.installed: tests/requirements-py312.txt
 	$(VENV312)/bin/python $(PIP_INSTALL) -r tests/requirements-py312.txt; \
 	touch $@
 
+$(VENV_ECOSYSTEM)/.installed: tests/requirements-ecosystem.txt tests/requirements-runtime.txt
+	test -x $(VENV_ECOSYSTEM)/bin/python || $(PYTHON) -m venv $(VENV_ECOSYSTEM)
+	$(VENV_ECOSYSTEM)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV_ECOSYSTEM)/bin/python $(PIP_INSTALL) -r tests/requirements-ecosystem.txt
+	touch $@
+
 # --- collections tree ----------------------------------------------------------------------
 
 .PHONY: collections stage
@@ -125,7 +135,7 @@ $(TEST_HOME)/.standin312: scripts/get_pip_standin.py scripts/install-get-pip-sta
 # --- checks --------------------------------------------------------------------------------
 
 .PHONY: test sanity sanity-py311 sanity-py312 units integration lint changelog-lint ee build-install-doc
-.PHONY: ansible-test-integration runner
+.PHONY: ansible-test-integration runner molecule tox-ansible
 
 # Each step in turn, stopping at the first failure.
 test: venv venv312 stage
@@ -165,6 +175,18 @@ ansible-test-integration: stage $(TEST_HOME)/.standin
 # playbooks/demo.yml through `ansible-runner run` with process isolation off, as AWX runs it.
 runner: stage
 	cd $(STAGE) && PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python tests/runner/check_demo.py
+
+# extensions/molecule/connect_role: the scenario starts and stops its own emulator.
+molecule: stage $(VENV_ECOSYSTEM)/.installed
+	cd $(STAGE) && PATH=$(VENV_ECOSYSTEM)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+	    $(VENV_ECOSYSTEM)/bin/molecule test -s connect_role
+
+# The environments of [tool.tox-ansible] in pyproject.toml; TOX_ENV=name runs one (default: all).
+TOX_ENV ?=
+tox-ansible: $(VENV_ECOSYSTEM)/.installed
+	py312=$$(scripts/find-python.sh 3.12 || true); \
+	PATH=$${py312:+$$(dirname "$$py312"):}$(VENV_ECOSYSTEM)/bin:$$PATH \
+	    $(VENV_ECOSYSTEM)/bin/tox --ansible $(if $(TOX_ENV),-e $(TOX_ENV))
 
 # ansible-lint runs in the staged tree, so its .ansible/ never lands in the working tree.
 lint: stage
@@ -219,4 +241,4 @@ bench: venv stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python scripts/bench.py
 
 clean:
-	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output context
+	rm -rf $(BUILD) $(VENV) $(VENV312) $(VENV_ECOSYSTEM) .tox tests/output context
