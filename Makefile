@@ -167,7 +167,7 @@ units: stage $(TEST_HOME)/.standin
 integration: stage
 	cd $(STAGE) && PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python tests/integration/run.py
 
-# The same targets through ansible-test (one at a time, about 3x slower than make integration):
+# The same targets through ansible-test, one at a time (make integration runs three at once):
 # run.py --ansible-test starts the emulator and writes tests/integration/integration_config.yml.
 TARGET ?=
 ansible-test-integration: stage $(TEST_HOME)/.standin
