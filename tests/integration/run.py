@@ -13,8 +13,9 @@ ansible_collections/ tree that holds this collection and amazon.aws (make integr
 
 With --ansible-test the same targets run through `ansible-test integration` instead, one at a time:
 the runner starts the emulator, writes tests/integration/integration_config.yml (which ansible-test
-passes to every target as extra vars: `emulator_url`, and an absolute `ansible_async_dir` so that
-async tasks work whatever HOME ansible-test gives them), runs ansible-test and removes the file again.
+passes to every target as extra vars: `emulator_url`), runs ansible-test and removes the file again.
+Run it with the user's own HOME: with another one, async_wrapper writes its job files under
+$HOME/.ansible_async while async_status looks in the user's home directory ("could not find job").
 """
 
 import argparse
@@ -63,14 +64,13 @@ def run_target(target, url, workdir, verbosity):
 def run_ansible_test(targets, url, verbosity):
     """ansible-test integration for `targets` (all when empty) with the emulator at `url`; return its exit status."""
     config = os.path.join(HERE, "integration_config.yml")
-    with tempfile.TemporaryDirectory() as async_dir:
-        with open(config, "w", encoding="utf-8") as handle:
-            handle.write(f"emulator_url: {url}\nansible_async_dir: {async_dir}\n")
-        try:
-            command = ["ansible-test", "integration", "--color", "no"] + verbosity + targets
-            return subprocess.run(command, cwd=os.path.dirname(TESTS), check=False).returncode
-        finally:
-            os.remove(config)
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write(f"emulator_url: {url}\n")
+    try:
+        command = ["ansible-test", "integration", "--color", "no"] + verbosity + targets
+        return subprocess.run(command, cwd=os.path.dirname(TESTS), check=False).returncode
+    finally:
+        os.remove(config)
 
 
 def main():
