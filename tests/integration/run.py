@@ -10,6 +10,12 @@ as a role on localhost with `emulator_url` set, stops the emulator, and ends wit
 AWS Region of the emulator, so they never see each other's stores; a target's output is printed
 in one piece when it ends. Run it from the collection root with ANSIBLE_COLLECTIONS_PATH pointing at an
 ansible_collections/ tree that holds this collection and amazon.aws (make integration does this).
+
+With --ansible-test the same targets run through `ansible-test integration` instead, one at a time:
+the runner starts the emulator, writes tests/integration/integration_config.yml (which ansible-test
+passes to every target as extra vars: `emulator_url`), runs ansible-test and removes the file again.
+Run it with the user's own HOME: with another one, async_wrapper writes its job files under
+$HOME/.ansible_async while async_status looks in the user's home directory ("could not find job").
 """
 
 import argparse
@@ -55,19 +61,39 @@ def run_target(target, url, workdir, verbosity):
     return passed, f"{finished.stdout}{verdict}\n"
 
 
+def run_ansible_test(targets, url, verbosity):
+    """ansible-test integration for `targets` (all when empty) with the emulator at `url`; return its exit status."""
+    config = os.path.join(HERE, "integration_config.yml")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write(f"emulator_url: {url}\n")
+    try:
+        command = ["ansible-test", "integration", "--color", "no"] + verbosity + targets
+        return subprocess.run(command, cwd=os.path.dirname(TESTS), check=False).returncode
+    finally:
+        os.remove(config)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", help="targets to run (default: all)")
     parser.add_argument("-v", action="count", default=0, help="ansible-playbook verbosity")
     parser.add_argument("--jobs", type=int, default=3, help="targets run at the same time (default: 3)")
+    parser.add_argument("--ansible-test", action="store_true", help="run the targets with ansible-test integration")
     args = parser.parse_args()
+    verbosity = ["-" + "v" * args.v] if args.v else []
+    if args.ansible_test:
+        process, url = start_process(*EMULATOR_SETTINGS)
+        try:
+            return run_ansible_test(args.targets, url, verbosity)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
     targets = args.targets or sorted(
         name
         for name in os.listdir(TARGETS)
         # setup_* roles are dependencies of the targets, as in ansible-test
         if not name.startswith("setup_") and os.path.isfile(os.path.join(TARGETS, name, "tasks", "main.yml"))
     )
-    verbosity = ["-" + "v" * args.v] if args.v else []
 
     process, url = start_process(*EMULATOR_SETTINGS)
     try:
