@@ -228,7 +228,7 @@ def main():
     )
 
     runner = HsmRunner(
-        module.client("cloudhsmv2"),
+        module.wait_client("cloudhsmv2"),
         params["cluster_id"],
         module.region,
         check_mode=module.check_mode,
