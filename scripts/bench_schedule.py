@@ -6,6 +6,11 @@ when a wait polls, and how soon it sees a transition."""
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import poll_times as schedule
 
 
+def lag_bound(transition_at):
+    """The worst lag polling.py promises for a transition `transition_at` seconds after the call."""
+    return min(30.0, max(2.0, 0.25 * transition_at))
+
+
 def poll_times(timeout):
     """Seconds after the call at which the wait polls, the last one at the timeout itself."""
     times = []
