@@ -3,7 +3,13 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Making a custom key store CONNECTED or DISCONNECTED: the decision table and the loop that carries it out."""
+"""Making a custom key store CONNECTED or DISCONNECTED: the decision table and the loop that carries it out.
+
+KMS's reads are eventually consistent ("The KMS API follows an eventual consistency model", KMS API Reference):
+right after this run's own Connect or Disconnect, a Describe may still show the state from before the call.
+For STALE_READ_GRACE_SECONDS after the call such a read is taken as stale and the wait polls on; only a store
+still in that state after the grace is decided on again (docs/design.md, Connection state machine).
+"""
 
 import time
 
@@ -18,7 +24,6 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import Runner
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import timeout_sentence
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import with_state
 
 CONNECT = "connect"
@@ -58,6 +63,9 @@ _CLUSTER_REFUSALS = {
 # A bounded number of times the state may move under our feet (another client acting at once).
 MAX_RACES = 3
 MAX_CALLS = 4
+
+# How long after this run's own Connect / Disconnect a Describe showing the state from before the call is a stale read.
+STALE_READ_GRACE_SECONDS = 10
 
 
 def decide(observed, desired, wait=False, reconnect_failed=False):
@@ -113,6 +121,7 @@ class ConnectionRunner(Runner):
         self.label = label
         self.history = []
         self.waited = False
+        self._last_call = None  # (ConnectionState before this run's last Connect / Disconnect, clock() after it)
 
     def run(self, desired, wait=False, wait_timeout=1200, reconnect_failed=False):
         self._start_clock(wait_timeout)
@@ -152,6 +161,7 @@ class ConnectionRunner(Runner):
                 entry = self._describe()
                 self._record(entry["ConnectionState"])
                 continue
+            self._last_call = (state, self.clock())
             entry = with_state(entry, _AFTER_CALL[steps[0]], "ConnectionState")
             self._record(entry["ConnectionState"])
 
@@ -198,15 +208,22 @@ class ConnectionRunner(Runner):
         self.actions.append(API_ACTIONS[step])
 
     def _wait_for_change(self, entry):
-        """Poll until the store leaves its transitional state; throttling never ends the wait."""
+        """Poll until the store leaves its transitional state; blips and stale reads never end the wait."""
         from_state = entry["ConnectionState"]
         self.waited = True
         for entry in self._polls(self._describe):
-            if entry["ConnectionState"] != from_state:
+            if entry["ConnectionState"] != from_state and not self._stale(entry["ConnectionState"]):
                 self._record(entry["ConnectionState"])
                 return entry
         waited_for = f"custom key store {self._name(entry)} to leave {from_state}"
-        raise self._failure(timeout_sentence(self._elapsed(), waited_for, entry["ConnectionState"]), entry)
+        raise self._failure(self._timeout_sentence(waited_for, entry["ConnectionState"]), entry)
+
+    def _stale(self, state):
+        """True for a state read within the grace after this run's own call that is still the state from before it."""
+        if self._last_call is None:
+            return False
+        before, called_at = self._last_call
+        return state == before and self.clock() - called_at < STALE_READ_GRACE_SECONDS
 
     def _failure(self, message, entry):
         return RunFailure(message, **self._result(entry, None))

@@ -13,7 +13,6 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm i
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import normalize_hsm
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import Runner
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import timeout_sentence
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import with_state
 
 CREATE = "create"
@@ -225,7 +224,7 @@ class HsmRunner(Runner):
                     f"and run the task again to create another.",
                     **self._result(hsm),
                 )
-        raise RunFailure(timeout_sentence(self._elapsed(), f"{where} to become ACTIVE", hsm.get("State")), **self._result(hsm))
+        raise RunFailure(self._timeout_sentence(f"{where} to become ACTIVE", hsm.get("State")), **self._result(hsm))
 
     def _wait_until_gone(self, hsm, label):
         for cluster in self._cluster_polls():
@@ -235,7 +234,7 @@ class HsmRunner(Runner):
             hsm = current
         named = label if label == f"HSM {hsm['HsmId']}" else f"{label} ({hsm['HsmId']})"
         waited_for = f"{named} of CloudHSM cluster {self.cluster_id} to be deleted"
-        raise RunFailure(timeout_sentence(self._elapsed(), waited_for, hsm.get("State")), **self._result(hsm))
+        raise RunFailure(self._timeout_sentence(waited_for, hsm.get("State")), **self._result(hsm))
 
     def _result(self, hsm):
         """The module result for the HSM after the run (None: no HSM); diff once a decision was made."""

@@ -14,6 +14,8 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors
 COLLECTION_NAME = "awskms.custom_key_store"
 COLLECTION_VERSION = "0.1.0"
 
+WAIT_CLIENT_CONFIG = {"connect_timeout": 5, "read_timeout": 15, "retries": {"total_max_attempts": 2}}
+
 
 class CustomKeyStoreModule(AnsibleAWSModule):
     """AnsibleAWSModule that names this collection in the AWS user agent.
@@ -25,6 +27,15 @@ class CustomKeyStoreModule(AnsibleAWSModule):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def wait_client(self, service):
+        """A client for runs that may wait: each call gives up within about 40 s (2 attempts, 5 s to connect, 15 s to read).
+
+        botocore's defaults (5 attempts of up to 60 s each) would let one poll of a wait that lost its network run
+        minutes past wait_timeout; a poll that fails this way is skipped and the next one tries again
+        (polling.py). The user's aws_config still overrides these values.
+        """
+        return self.client(service, config=WAIT_CLIENT_CONFIG)
 
     def single_attempt_client(self, service):
         """A client whose every call is sent once by botocore (AWSRetry's backoff still retries throttling).

@@ -9,7 +9,7 @@ the copy of a resource in another state, and the sentence for a wait that timed 
 import copy
 import time
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import polls
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import Polls
 
 
 class RunFailure(Exception):
@@ -30,8 +30,18 @@ def with_state(resource, state, key="State"):
     return resource
 
 
-def timeout_sentence(elapsed, waited_for, last_state):
-    """Why a wait ended, and that running the task again resumes it."""
+def timeout_sentence(elapsed, waited_for, last_state, unanswered=None):
+    """Why a wait ended, and that running the task again resumes it.
+
+    `unanswered`: the error of the last poll when the endpoint stopped answering (polling.Polls.unanswered).
+    """
+    if unanswered is not None:
+        cause = getattr(unanswered, "exception", None) or unanswered
+        return (
+            f"Timed out after {elapsed:.0f} s waiting for {waited_for}: the endpoint stopped answering "
+            f"({' '.join(str(cause).split()).rstrip('.')}), last state seen: {last_state}. "
+            "AWS carries on with the operation: once the endpoint is reachable, run the task again to resume waiting."
+        )
     return (
         f"Timed out after {elapsed:.0f} s waiting for {waited_for} (last observed state: {last_state}). "
         "AWS carries on with the operation: run the task again to resume waiting, or raise wait_timeout."
@@ -55,6 +65,7 @@ class Runner:
         self.actions = []
         self._start = None
         self._deadline = None
+        self._last_polls = None
 
     def _start_clock(self, wait_timeout):
         """Every wait of the run ends at the same deadline, wait_timeout after the run started."""
@@ -65,5 +76,11 @@ class Runner:
         return self.clock() - self._start
 
     def _polls(self, describe):
-        """describe() at the poll schedule's delays until the deadline (see polling.polls)."""
-        return polls(describe, self._deadline, self.sleep, self.clock)
+        """describe() at the poll schedule's times until the deadline (see polling.Polls)."""
+        self._last_polls = Polls(describe, self._deadline, self.sleep, self.clock)
+        return self._last_polls
+
+    def _timeout_sentence(self, waited_for, last_state):
+        """The sentence of the last wait that timed out, saying so when the endpoint stopped answering."""
+        unanswered = self._last_polls.unanswered if self._last_polls else None
+        return timeout_sentence(self._elapsed(), waited_for, last_state, unanswered)

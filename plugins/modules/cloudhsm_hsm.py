@@ -16,8 +16,10 @@ description:
   - With O(state=absent), deletes the HSM selected by O(hsm_id), O(eni_id) or O(eni_ip) with C(DeleteHsm). An HSM
     that is not there, or is already C(DELETE_IN_PROGRESS), is left as it is.
   - The module reads the cluster with one C(DescribeClusters) call and calls C(CreateHsm) or C(DeleteHsm) only when
-    needed. With O(wait=true) it then polls C(DescribeClusters), 1 second after the call and then with doubling delays
-    capped at 30 seconds, until the HSM is C(ACTIVE) (or gone), or O(wait_timeout) has passed.
+    needed. With O(wait=true) it then polls C(DescribeClusters), 1 second after the call and then every quarter of the
+    time since the call (at least 2, at most 30 seconds apart), until the HSM is C(ACTIVE) (or gone), or
+    O(wait_timeout) has passed. Once the cluster has been read, polls that are throttled, get no answer or an HTTP 5xx
+    answer are skipped; only another AWS error or O(wait_timeout) ends the wait.
   - B(Each HSM is billed by the hour from its creation until it is deleted.) Creating one costs money even if it is
     never used. Deleting the last C(ACTIVE) HSM of a cluster that backs a KMS custom key store makes the store's
     KMS keys unusable until an HSM is C(ACTIVE) again.
@@ -228,7 +230,7 @@ def main():
     )
 
     runner = HsmRunner(
-        module.client("cloudhsmv2"),
+        module.wait_client("cloudhsmv2"),
         params["cluster_id"],
         module.region,
         check_mode=module.check_mode,

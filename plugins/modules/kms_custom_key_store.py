@@ -287,7 +287,7 @@ def main():
     module = CustomKeyStoreModule(argument_spec=argument_spec(), supports_check_mode=True)
 
     runner = KeyStoreRunner(
-        module.client("kms"), module.region, check_mode=module.check_mode, create_client=lambda: module.single_attempt_client("kms")
+        module.wait_client("kms"), module.region, check_mode=module.check_mode, create_client=lambda: module.single_attempt_client("kms")
     )
     try:
         result = runner.run(module.params)

@@ -20,9 +20,13 @@ description:
   - If the state moves between the read and the call (another client acting at the same time), the store is read
     again and the decision is made again, a bounded number of times.
   - Connecting is asynchronous and can take up to 20 minutes for a CloudHSM key store. With O(wait=true) the module
-    polls, 1 second after the call and then with doubling delays capped at 30 seconds, until the store is
-    C(CONNECTED) (or C(DISCONNECTED)), C(FAILED), or O(wait_timeout) has passed. Throttled polls are retried and
-    never end a wait.
+    polls, 1 second after the call and then every quarter of the time since the call (at least 2, at most 30 seconds
+    apart), until the store is C(CONNECTED) (or C(DISCONNECTED)), C(FAILED), or O(wait_timeout) has passed. Once the
+    store has been read, polls that are throttled, get no answer (a network blip) or an HTTP 5xx answer are skipped;
+    only another AWS error (access denied, not found) or O(wait_timeout) ends the wait.
+  - Right after its own C(ConnectCustomKeyStore) or C(DisconnectCustomKeyStore), the module takes a read that still
+    shows the state from before the call as stale (KMS's reads are eventually consistent) for 10 seconds, so one
+    connection costs one C(ConnectCustomKeyStore).
 author:
   - awskms.custom_key_store contributors (@awskms)
 options:
@@ -222,7 +226,7 @@ def main():
     module.fail_on_problem(empty_problem(params, ("custom_key_store_id", "custom_key_store_name")) or wait_timeout_problem(params))
 
     selector, label = store_selector(params["custom_key_store_id"], params["custom_key_store_name"])
-    runner = ConnectionRunner(module.client("kms"), selector, label, module.region, check_mode=module.check_mode)
+    runner = ConnectionRunner(module.wait_client("kms"), selector, label, module.region, check_mode=module.check_mode)
     try:
         result = runner.run(
             params["state"],

@@ -169,6 +169,14 @@ class EmulatorClient:
         """Just before the store's next call of ``operation``, move it to ``state`` (another client acting)."""
         return self._call('POST', 'race', self._with_region(region, custom_key_store_id=custom_key_store_id, operation=operation, state=state))
 
+    def stale_reads(self, seconds, region=DEFAULT_REGION):
+        """For ``seconds`` after each mutating call of a store, Describe shows the store as it was before (0: off)."""
+        return self._call('POST', 'stale-reads', self._with_region(region, seconds=seconds))
+
+    def network_blip(self, seconds, region=DEFAULT_REGION):
+        """For ``seconds`` from now, the Region's AWS requests get no answer: the server hangs up (0 ends it)."""
+        return self._call('POST', 'network-blip', self._with_region(region, seconds=seconds))
+
     # -- request log ------------------------------------------------------------------------
 
     def requests(self, since=0):

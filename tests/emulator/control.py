@@ -261,6 +261,35 @@ def queue_connection_errors(world, fields):
     return {'custom_key_store_id': store.store_id, 'queued_connection_errors': list(store.injected)}
 
 
+def set_stale_reads(world, fields):
+    """stale-reads: for `seconds` after each mutating call of a store, Describe shows the store as it was before
+    (0 turns it off). An emulator test feature for KMS's eventual consistency, not an AWS rule."""
+    seconds = fields.get('seconds', 'number', required=True)
+    fields.done()
+    if seconds < 0:
+        raise ControlError('"seconds" must be zero or more.')
+    world.stale_read_seconds = float(seconds)
+    if not seconds:
+        world.stale_views = {}
+    return {'region': world.region, 'stale_read_seconds': world.stale_read_seconds}
+
+
+def start_network_blip(world, fields):
+    """network-blip: for `seconds` from now, the server reads each AWS request of the Region and hangs up without
+    an answer (0 ends a blip). An emulator test feature, not an AWS rule."""
+    seconds = fields.get('seconds', 'number', required=True)
+    fields.done()
+    if seconds < 0:
+        raise ControlError('"seconds" must be zero or more.')
+    world.blip_until = world.clock.monotonic() + seconds if seconds else None
+    return {'region': world.region, 'blip_seconds': seconds}
+
+
+def in_network_blip(world):
+    """True while a network blip of the Region lasts."""
+    return world.blip_until is not None and world.clock.monotonic() < world.blip_until
+
+
 ACTIONS = {
     'kmsuser': set_kmsuser,
     'delete-cluster': delete_cluster,
@@ -273,6 +302,8 @@ ACTIONS = {
     'set-hsm-state': set_hsm_state,
     'connection-errors': queue_connection_errors,
     'race': queue_race,
+    'stale-reads': set_stale_reads,
+    'network-blip': start_network_blip,
 }
 
 

@@ -152,6 +152,21 @@ class Emulator:
         self._log(received, service, operation, region, params, status, code)
         return status, body
 
+    def hangs_up(self, target, authorization):
+        """True when a network blip of the request's Region is on: the request is logged, and gets no answer."""
+        region = wire.region_from_authorization(authorization)
+        with self.lock:
+            if not control.in_network_blip(self.regions.world(region)):
+                return False
+        service = operation = None
+        try:
+            service, operation_model = wire.parse_target(target)
+            operation = operation_model.name
+        except AwsError:
+            pass
+        self._log(time.time(), service, operation, region, None, None, 'ConnectionClosedByEmulator')
+        return True
+
     def _inject_faults(self, service, operation, region):
         with self.lock:
             latency, error = self.faults.draw(service, operation, region)
@@ -301,6 +316,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if self.path.startswith(CONTROL_PREFIX):
             status, payload = emulator.control_request(method, self.path, raw_body)
             self._send(status, json.dumps(payload, indent=1).encode('utf-8') + b'\n', JSON_CONTENT_TYPE)
+        elif emulator.hangs_up(self.headers.get('X-Amz-Target'), self.headers.get('Authorization')):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)  # a network blip: the request read, no answer written
         else:
             status, body = emulator.aws_request(self.headers.get('X-Amz-Target'), self.headers.get('Authorization'), raw_body)
             self._send(status, body, wire.JSON_CONTENT_TYPE)

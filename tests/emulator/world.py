@@ -19,7 +19,7 @@ import time
 
 from . import cloudhsm, control, kms
 from .entities import CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED, HEX, CustomKeyStore, new_id
-from .errors import ControlError, UnknownOperationError
+from .errors import ControlError, CustomKeyStoreNotFoundError, UnknownOperationError
 from .wire import CLOUDHSM, DEFAULT_REGION, KMS
 
 DEFAULT_SETTINGS = {
@@ -34,6 +34,10 @@ DEFAULT_FAILED_CODE = 'INTERNAL_ERROR'
 AWS_OPERATIONS = {KMS: kms.OPERATIONS, CLOUDHSM: cloudhsm.OPERATIONS}
 
 _REGION_RE = re.compile(r'^[a-z]{2}(-[a-z]+)+-\d+$')
+
+# The calls after which a stale-read window (control action `stale-reads`) shows a store as it was before them.
+STORE_MUTATIONS = ('CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore',
+                   'DeleteCustomKeyStore')
 
 
 class Clock:
@@ -91,6 +95,10 @@ class World:
         self.proxies = {}
         self.stores = {}
         self._seq = 0
+        # Emulator test features, not AWS rules (control actions `stale-reads` and `network-blip`).
+        self.stale_read_seconds = 0.0
+        self.stale_views = {}  # store id -> (monotonic end of the window, Describe entry before the call or None)
+        self.blip_until = None  # monotonic time until which the server hangs up on this Region's requests
 
     # -- dispatch -------------------------------------------------------------
 
@@ -100,7 +108,37 @@ class World:
         if rule is None:
             raise UnknownOperationError('%s is a real AWS operation, but the emulator does not implement it.' % operation)
         self.advance()
-        return rule(self, params)
+        if operation == 'DescribeCustomKeyStores' and self.stale_views:
+            return self._stale_describe(rule, params)
+        if operation not in STORE_MUTATIONS or not self.stale_read_seconds:
+            return rule(self, params)
+        before = dict((store_id, store.describe()) for store_id, store in self.stores.items())
+        result = rule(self, params)
+        until = self.clock.monotonic() + self.stale_read_seconds
+        for store_id in set(before) | set(self.stores):
+            now = self.stores[store_id].describe() if store_id in self.stores else None
+            if now != before.get(store_id):
+                self.stale_views[store_id] = (until, before.get(store_id))
+        return result
+
+    def _stale_describe(self, rule, params):
+        """DescribeCustomKeyStores as it was before the mutating calls whose stale-read window is still open."""
+        now = self.clock.monotonic()
+        self.stale_views = dict((key, view) for key, view in self.stale_views.items() if view[0] > now)
+        views = dict((key, view[1]) for key, view in self.stale_views.items())
+        key = params.get('CustomKeyStoreId') or params.get('CustomKeyStoreName')
+        if key is not None:
+            for store_id, view in views.items():
+                current = self.stores.get(store_id)
+                if key in (store_id, (view or {}).get('CustomKeyStoreName'), current.name if current else None):
+                    if view is None:
+                        raise CustomKeyStoreNotFoundError('No custom key store %s exists in %s.' % (key, self.region))
+                    return {'CustomKeyStores': [view], 'Truncated': False}
+            return rule(self, params)
+        result = rule(self, params)
+        shown = [views.get(entry['CustomKeyStoreId'], entry) for entry in result['CustomKeyStores']]
+        result['CustomKeyStores'] = [entry for entry in shown if entry is not None]
+        return result
 
     def control(self, action, body):
         """Run one operator action (see ``control.ACTIONS``) and return its JSON result."""

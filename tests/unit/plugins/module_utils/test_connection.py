@@ -3,6 +3,7 @@
 
 """The decision table of docs/design.md (Connection state machine), carried out against Stubber-checked KMS clients."""
 
+import botocore.exceptions
 import pytest
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import connection
@@ -183,7 +184,7 @@ def test_timeout_names_last_state_and_resumability(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, "DISCONNECTED", BY_NAME)
     expect_call(stubber, CONNECT)
-    for _poll in range(6):  # the polls of a 60 s wait: at 1, 3, 7, 15, 31 and 60 s
+    for _poll in range(14):  # the polls of a 60 s wait: at 1, 3, 5, 7, 9, 11.3, 14.1, 17.6, 22.0, 27.5, 34.3, 42.9, 53.6 and 60 s
         expect_describe(stubber, "CONNECTING")
 
     with pytest.raises(RunFailure) as failure:
@@ -276,3 +277,124 @@ def test_selection_by_id_polls_by_id(kms, fake_clock):
 
     assert result["connection_state"] == "CONNECTED"
     assert fake_clock.sleeps == [1.0]
+
+
+# -- waits that survive the real world: stale reads right after our own call, a network that drops out ---------------
+
+
+def test_a_stale_read_after_our_connect_costs_no_second_connect(kms, fake_clock):
+    client, stubber = kms
+    expect_describe(stubber, "DISCONNECTED", BY_NAME)
+    expect_call(stubber, CONNECT)
+    for state in ("DISCONNECTED", "DISCONNECTED", "CONNECTING", "CONNECTED"):  # polls at 1, 3, 5 and 7 s
+        expect_describe(stubber, state)
+
+    result = runner(client, fake_clock).run("connected", wait=True)
+
+    assert result["actions"] == ["ConnectCustomKeyStore"]
+    assert result["connection_state"] == "CONNECTED"
+    assert [h["connection_state"] for h in result["state_history"]] == ["DISCONNECTED", "CONNECTING", "CONNECTED"]
+
+
+def test_a_stale_read_after_our_disconnect_costs_no_second_call(kms, fake_clock):
+    client, stubber = kms
+    expect_describe(stubber, "CONNECTED", BY_NAME)
+    expect_call(stubber, DISCONNECT)
+    for state in ("CONNECTED", "DISCONNECTED"):
+        expect_describe(stubber, state)
+
+    result = runner(client, fake_clock).run("disconnected", wait=True)
+
+    assert result["actions"] == ["DisconnectCustomKeyStore"]
+    assert result["connection_state"] == "DISCONNECTED"
+
+
+def test_a_store_still_disconnected_after_the_grace_is_connected_again(kms, fake_clock):
+    client, stubber = kms
+    expect_describe(stubber, "DISCONNECTED", BY_NAME)
+    expect_call(stubber, CONNECT)
+    polls_in_grace = 5  # at 1, 3, 5, 7 and 9 s; the poll at 11.25 s is past the grace
+    assert connection.STALE_READ_GRACE_SECONDS == 10
+    for _poll in range(polls_in_grace + 1):
+        expect_describe(stubber, "DISCONNECTED")
+    expect_call(stubber, CONNECT)
+    expect_describe(stubber, "CONNECTED")
+
+    result = runner(client, fake_clock).run("connected", wait=True)
+
+    assert result["actions"] == ["ConnectCustomKeyStore", "ConnectCustomKeyStore"]
+    assert result["connection_state"] == "CONNECTED"
+    assert fake_clock.now == pytest.approx(11.25 + 1)
+
+
+def test_a_store_that_we_did_not_move_is_never_taken_as_stale(kms, fake_clock):
+    """Found CONNECTING, the wait takes the first other state as the outcome, even within 10 s."""
+    client, stubber = kms
+    expect_describe(stubber, "CONNECTING", BY_NAME)
+    expect_describe(stubber, "DISCONNECTED")
+    expect_call(stubber, CONNECT)
+    expect_describe(stubber, "CONNECTED")
+
+    result = runner(client, fake_clock).run("connected", wait=True)
+
+    assert result["actions"] == ["ConnectCustomKeyStore"]
+    assert result["connection_state"] == "CONNECTED"
+
+
+def closing_connections(client, count):
+    """The next `count` DescribeCustomKeyStores calls get no answer: the connection is closed (before Stubber answers)."""
+    left = [count]
+
+    def close(**_kwargs):
+        if left[0]:
+            left[0] -= 1
+            raise botocore.exceptions.ConnectionClosedError(endpoint_url="https://kms.us-east-1.amazonaws.com/")
+
+    client.meta.events.register_first("before-parameter-build.kms.DescribeCustomKeyStores", close)
+
+
+def test_polls_without_an_answer_are_skipped_until_the_store_is_seen_again(kms, fake_clock):
+    client, stubber = kms
+    expect_describe(stubber, "CONNECTING", BY_NAME)
+    stubber.add_client_error("describe_custom_key_stores", "KMSInternalFailure", "Internal failure.", 500, expected_params=BY_ID)
+    expect_describe(stubber, "CONNECTED")
+    run = runner(client, fake_clock)
+    describe = run._describe  # pylint: disable=protected-access
+    calls = []
+
+    def first_then_blip():
+        calls.append(fake_clock.now)
+        if len(calls) == 2:
+            closing_connections(client, 3)  # the polls at 1, 3 and 5 s get no answer, the one at 7 s a 500
+        return describe()
+
+    run._describe = first_then_blip  # pylint: disable=protected-access
+    result = run.run("connected", wait=True)
+
+    assert result["connection_state"] == "CONNECTED"
+    assert result["actions"] == []
+    assert calls == [0.0, 1.0, 3.0, 5.0, 7.0, 9.0]
+
+
+def test_a_wait_that_times_out_while_the_endpoint_is_down_says_so(kms, fake_clock):
+    client, stubber = kms
+    expect_describe(stubber, "CONNECTING", BY_NAME)
+    run = runner(client, fake_clock)
+    describe = run._describe  # pylint: disable=protected-access
+
+    def first_then_down():
+        if run.history:  # every poll after the first read gets no answer (as kms.py's error handler wraps it)
+            closed = botocore.exceptions.ConnectionClosedError(endpoint_url="https://kms.us-east-1.amazonaws.com/")
+            raise AnsibleKMSError(message=f"Failed to describe custom key store {STORE_NAME}", exception=closed)
+        return describe()
+
+    run._describe = first_then_down  # pylint: disable=protected-access
+    with pytest.raises(RunFailure) as failure:
+        run.run("connected", wait=True, wait_timeout=30)
+
+    assert failure.value.message == (
+        f"Timed out after 30 s waiting for custom key store {STORE_NAME} to leave CONNECTING: the endpoint stopped answering "
+        "(Connection was closed before we received a valid response from endpoint URL: \"https://kms.us-east-1.amazonaws.com/\"), "
+        "last state seen: CONNECTING. AWS carries on with the operation: once the endpoint is reachable, run the task again to resume waiting."
+    )
+    assert fake_clock.now == 30

@@ -287,7 +287,7 @@ def creating(stubber):
 def test_wait_for_active_times_out_naming_the_last_state(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     creating(stubber)
-    for _poll in range(6):  # the polls of a 60 s wait: at 1, 3, 7, 15, 31 and 60 s
+    for _poll in range(14):  # the polls of a 60 s wait: at 1, 3, 5, 7, 9, 11.3, 14.1, 17.6, 22.0, 27.5, 34.3, 42.9, 53.6 and 60 s
         expect_describe(stubber, hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
 
     with pytest.raises(RunFailure) as failure:
@@ -299,7 +299,8 @@ def test_wait_for_active_times_out_naming_the_last_state(cloudhsm, fake_clock):
         "or raise wait_timeout."
     )
     assert fake_clock.now == 60
-    assert fake_clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 29.0]
+    assert fake_clock.sleeps[:6] == [1.0, 2.0, 2.0, 2.0, 2.0, 2.25]
+    assert len(fake_clock.sleeps) == 14
     assert failure.value.result["changed"] is True
     assert failure.value.result["actions"] == ["CreateHsm"]
     assert failure.value.result["hsm"]["state"] == "CREATE_IN_PROGRESS"
