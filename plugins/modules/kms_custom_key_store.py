@@ -290,8 +290,8 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import botocore_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
 def main():
