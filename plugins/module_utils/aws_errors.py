@@ -35,7 +35,13 @@ ADVICE = {
         "Set cloud_hsm_cluster_id to the store's original cluster or to a cluster created from a backup of it."
     ),
     "CloudHsmClusterInvalidConfigurationException": (
-        "Give the cluster private subnets in at least two Availability Zones and the security group rules KMS needs, then run again."
+        "Give the cluster at least two ACTIVE HSMs, each in a different Availability Zone (creating or updating a store needs "
+        "them, connecting it needs one), private subnets in at least two Availability Zones and a security group that allows "
+        "TCP ports 2223-2225, then run again."
+    ),
+    "LimitExceededException": (
+        "The account has reached its quota of custom key stores in this Region (10 by default): delete a store it no longer "
+        "needs, or request a quota increase in Service Quotas."
     ),
     "IncorrectTrustAnchorException": "Set trust_anchor_certificate to the content of the customerCA.crt file that initialized the cluster.",
     "XksProxyUriInUseException": "Another custom key store uses this proxy endpoint and path: choose another xks_proxy_uri_path.",
@@ -48,7 +54,11 @@ ADVICE = {
     ),
     "XksProxyIncorrectAuthenticationCredentialException": "Set xks_proxy_authentication_credential to a credential the proxy accepts.",
     "XksProxyInvalidConfigurationException": "Fix the proxy's configuration (its logs say what is wrong), then run again.",
-    "CustomKeyStoreInvalidStateException": "The store's connection state changed while the task ran: run the task again.",
+    "CustomKeyStoreInvalidStateException": (
+        "AWS refused the call in the store's connection state (an update needs CONNECTED or DISCONNECTED, and most updates "
+        "and a deletion need DISCONNECTED): run kms_custom_key_store again, which waits out CONNECTING and DISCONNECTING, "
+        "with allow_disconnect: true for a CONNECTED or FAILED store."
+    ),
 }
 
 # The next step for CloudHsmClusterNotActiveException when the cluster's state is known (the connect role reads it).

@@ -115,8 +115,9 @@ _ERRORS = {
     ("XKS_PROXY_INVALID_TLS_CONFIGURATION", _XKS): ErrorDescription(
         XKS_CONFIGURATION,
         "KMS cannot connect to the proxy because its TLS configuration is invalid.",
-        "Make the proxy serve TLS 1.2 or 1.3 with an unexpired certificate, issued by a public CA, for the hostname in "
-        "XksProxyUriEndpoint; then disconnect and connect again.",
+        "Make the proxy serve TLS 1.2 or 1.3 with an unexpired certificate that matches the hostname in XksProxyUriEndpoint "
+        "(for VPC endpoint service connectivity, its private DNS name) and is signed by a certificate authority in the "
+        "Trusted Certificate Authorities list of the XKS proxy API specification; then disconnect and connect again.",
     ),
     ("XKS_PROXY_NOT_REACHABLE", _XKS): ErrorDescription(
         XKS_CONFIGURATION,
@@ -132,9 +133,13 @@ _ERRORS = {
     ("XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION", _XKS): ErrorDescription(
         XKS_CONFIGURATION,
         "The Amazon VPC endpoint service does not meet KMS's requirements for an external key store.",
-        "Fix the endpoint service (interface endpoints in your account, an NLB in two Availability Zones, KMS's "
-        "cks.kms.<region>.amazonaws.com principal allowed, no acceptance required, a verified private DNS name); "
-        "then disconnect and connect again.",
+        "Fix the VPC endpoint service so that it meets every requirement: an endpoint service for interface endpoints in "
+        "the account that owns it (the store's, unless XksProxyVpcEndpointServiceOwner names another), with a network load "
+        "balancer (not a gateway load balancer) in at least two subnets in different Availability Zones; the KMS service "
+        "principal of the Region, cks.kms.<region>.amazonaws.com, in its allowed principals; acceptance of connection "
+        "requests not required; a private DNS name that is a subdomain of a public domain, matches the store's "
+        "XksProxyUriEndpoint, is unique in the Region and has the verification status verified; and a TLS certificate "
+        "for the proxy that names that private DNS name; then disconnect and connect again.",
     ),
     ("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", _XKS): ErrorDescription(
         XKS_CONFIGURATION,

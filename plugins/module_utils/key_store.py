@@ -29,10 +29,12 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import update_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import connectivity_change_problem
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import connectivity_problem
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import key_store_problem
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import Runner
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import timeout_sentence
 
 CREATE = "CreateCustomKeyStore"
 UPDATE = "UpdateCustomKeyStore"
@@ -71,6 +73,11 @@ def argument_spec():
 
 # A store disconnected for an update is connected again when it was meant to be connected before.
 RECONNECT_FROM = ("CONNECTED", "CONNECTING", "FAILED")
+# UpdateCustomKeyStore is valid only in CONNECTED and DISCONNECTED (KMS API Reference, CustomKeyStoreInvalidStateException;
+# docs/design.md, Updating a store): an update waits out these states first ...
+SETTLING = {"CONNECTING": "CONNECTED", "DISCONNECTING": "DISCONNECTED"}
+# ... and a FAILED store is disconnected first.
+UPDATABLE = ("CONNECTED", "DISCONNECTED")
 
 
 class KeyStoreRunner(Runner):
@@ -125,7 +132,9 @@ class KeyStoreRunner(Runner):
             config = entry.get("XksProxyConfiguration") or {}
             connectivity = params.get("xks_proxy_connectivity") or config.get("Connectivity")
             keeps_vpc_service = connectivity == config.get("Connectivity")
-            problem = connectivity_problem(params, connectivity, config.get("VpcEndpointServiceName") if keeps_vpc_service else None)
+            problem = connectivity_change_problem(params, config) or connectivity_problem(
+                params, connectivity, config.get("VpcEndpointServiceName") if keeps_vpc_service else None
+            )
             if problem:
                 raise RunFailure(problem)
         changes = compute_changes(entry, params)
@@ -133,7 +142,26 @@ class KeyStoreRunner(Runner):
             return self._result(entry, entry)
         state = entry["ConnectionState"]
         blocked = needs_disconnected(store_type, changes)
-        disconnect = bool(blocked) and state != "DISCONNECTED"
+        # A connecting store that must be disconnected anyway is disconnected at once; every other
+        # transitional store is waited for (in check mode: predicted to settle).
+        if state in SETTLING and not (state == "CONNECTING" and blocked):
+            before = entry
+            if self.check_mode:
+                entry = updated_entry(entry, {}, SETTLING[state])
+            else:
+                entry = self._settled(entry)
+            state = entry["ConnectionState"]
+            changes = compute_changes(entry, params)
+            if not changes:
+                return self._result(before, entry)
+            blocked = needs_disconnected(store_type, changes)
+        if state == "FAILED" and not params["allow_disconnect"]:
+            raise RunFailure(
+                f"Custom key store {name} is FAILED, and AWS updates a store only while it is CONNECTED or DISCONNECTED: "
+                "set allow_disconnect: true to disconnect it, update it and connect it again, or disconnect it first.",
+                custom_key_store=normalize_custom_key_store(entry),
+            )
+        disconnect = state not in UPDATABLE or (bool(blocked) and state != "DISCONNECTED")
         if disconnect and not params["allow_disconnect"]:
             raise RunFailure(
                 f"Custom key store {name} is {state}, and AWS changes {join(blocked)} only while a store is DISCONNECTED: "
@@ -162,6 +190,21 @@ class KeyStoreRunner(Runner):
             self._connection(entry, "connected", wait=params["wait"])
         after = describe_custom_key_store(self.client, {"CustomKeyStoreId": entry["CustomKeyStoreId"]}, name)
         return self._result(entry, after or updated_entry(entry, changes, entry["ConnectionState"]), secrets)
+
+    def _settled(self, entry):
+        """The store's Describe entry once it has left CONNECTING / DISCONNECTING (bounded by wait_timeout)."""
+        name = entry["CustomKeyStoreName"]
+        selector = {"CustomKeyStoreId": entry["CustomKeyStoreId"]}
+        last = entry
+        for last in self._polls(lambda: describe_custom_key_store(self.client, selector, name)):
+            if last is None:
+                raise RunFailure(f"Custom key store {name} was deleted in {self.region} while this task waited to update it.")
+            if last["ConnectionState"] not in SETTLING:
+                return last
+        waited_for = f"custom key store {name} to leave {last['ConnectionState']} before updating it"
+        raise RunFailure(
+            timeout_sentence(self._elapsed(), waited_for, last["ConnectionState"]), custom_key_store=normalize_custom_key_store(last)
+        )
 
     # -- delete -------------------------------------------------------------------
 

@@ -41,7 +41,8 @@ class CustomKeyStoreModule(AnsibleAWSModule):
         """A client whose every call is sent once by botocore (AWSRetry's backoff still retries throttling).
 
         botocore retries a call that ended in a 5xx or a dropped connection, which for a create may run it twice:
-        AWS may have acted on the first attempt, so the second makes a second HSM (billed) or fails "name in use".
+        AWS may have acted on the first attempt, so the second makes a second HSM (billed), or fails "name in use"
+        (KMS returns the existing ID only for an identical CloudHSM key store create while that store is DISCONNECTED).
         """
         return self.client(service, config={"retries": {"total_max_attempts": 1}})
 

@@ -168,3 +168,29 @@ def connectivity_problem(params, connectivity, vpc_service_name=None):
             "set it to the name of the VPC endpoint service of the proxy."
         )
     return None
+
+
+def connectivity_change_problem(params, config):
+    """A new xks_proxy_connectivity needs a new xks_proxy_uri_endpoint (KMS API Reference, UpdateCustomKeyStore)."""
+    connectivity = params.get("xks_proxy_connectivity")
+    if connectivity is None or connectivity == config.get("Connectivity"):
+        return None
+    endpoint = params.get("xks_proxy_uri_endpoint")
+    if endpoint is None or endpoint == config.get("UriEndpoint"):
+        return (
+            f"Changing xks_proxy_connectivity from {config.get('Connectivity')} to {connectivity} needs a new "
+            "xks_proxy_uri_endpoint, as AWS requires: set it to the endpoint the proxy has with the new connectivity."
+        )
+    return None
+
+
+# The first botocore whose KMS model has XksProxyVpcEndpointServiceOwner (botocore changelog 1.40.63).
+VPC_ENDPOINT_SERVICE_OWNER_BOTOCORE = "1.40.63"
+
+
+def botocore_problem(params, botocore_at_least):
+    """Options the installed botocore cannot send; botocore_at_least is AnsibleAWSModule.botocore_at_least."""
+    option = "xks_proxy_vpc_endpoint_service_owner"
+    if params.get(option) is not None and not botocore_at_least(VPC_ENDPOINT_SERVICE_OWNER_BOTOCORE):
+        return f"{option} needs botocore {VPC_ENDPOINT_SERVICE_OWNER_BOTOCORE} or later: upgrade botocore, or remove {option}."
+    return None

@@ -21,6 +21,11 @@ description:
     connected. When a change needs a C(DISCONNECTED) store and the store is not, the task fails naming the fields,
     unless O(allow_disconnect=true); then the module disconnects the store, waits until it is C(DISCONNECTED),
     updates it, and connects it again if it was C(CONNECTED), C(CONNECTING) or C(FAILED) before.
+  - AWS updates a store only while it is C(CONNECTED) or C(DISCONNECTED). A change to a C(CONNECTING) or
+    C(DISCONNECTING) store waits until the store leaves that state (bounded by O(wait_timeout)); a C(CONNECTING) store
+    whose change needs a C(DISCONNECTED) store is disconnected at once instead (with O(allow_disconnect=true)). Any
+    change to a C(FAILED) store needs O(allow_disconnect=true): the module disconnects it, updates it and connects it
+    again; without it the task fails before any change, naming the state.
   - AWS deletes only a C(DISCONNECTED) store that holds no KMS keys. With O(allow_disconnect=true) the module
     disconnects the store first. If the update or the deletion then fails, a store that was C(CONNECTED), C(CONNECTING)
     or C(FAILED) before is connected again.
@@ -91,6 +96,8 @@ options:
       - How KMS reaches the proxy (EXTERNAL_KEY_STORE only). Required to create such a store.
       - Changes only while the store is C(DISCONNECTED) (see O(allow_disconnect)). Switching to V(PUBLIC_ENDPOINT)
         removes the VPC endpoint service from the store.
+      - AWS requires a new O(xks_proxy_uri_endpoint) with a new connectivity (and, with V(VPC_ENDPOINT_SERVICE),
+        O(xks_proxy_vpc_endpoint_service_name)); the task fails before any change without them.
     type: str
     choices: [PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE]
   xks_proxy_vpc_endpoint_service_name:
@@ -102,8 +109,11 @@ options:
   xks_proxy_vpc_endpoint_service_owner:
     description:
       - The AWS account that owns the VPC endpoint service, when it is not the account of the store
-        (EXTERNAL_KEY_STORE with O(xks_proxy_connectivity=VPC_ENDPOINT_SERVICE) only).
+        (EXTERNAL_KEY_STORE with O(xks_proxy_connectivity=VPC_ENDPOINT_SERVICE) only). Without it, AWS uses the
+        account that creates the store, and Describe shows that account.
       - Changes only while the store is C(DISCONNECTED) (see O(allow_disconnect)).
+      - Needs botocore 1.40.63 or later, the first whose KMS model has this parameter; with an older botocore
+        the task fails before any call when this option is set.
     type: str
   xks_proxy_authentication_credential:
     description:
@@ -134,8 +144,8 @@ options:
     default: on_create
   allow_disconnect:
     description:
-      - Allow the module to disconnect the store when a change (or the deletion) needs a C(DISCONNECTED) store.
-        Disconnecting interrupts all cryptographic use of the store's KMS keys until it is connected again.
+      - Allow the module to disconnect the store when a change (or the deletion) needs a C(DISCONNECTED) store, and
+        before any change to a C(FAILED) store. Disconnecting interrupts all cryptographic use of the store's KMS keys until it is connected again.
       - The module waits until the store is C(DISCONNECTED) before it updates or deletes it (bounded by O(wait_timeout)).
       - After an update it connects the store again when it was C(CONNECTED), C(CONNECTING) or C(FAILED) before,
         and with O(wait) waits until it is C(CONNECTED).
@@ -280,11 +290,13 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import botocore_problem
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
 def main():
     module = CustomKeyStoreModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.fail_on_problem(botocore_problem(module.params, module.botocore_at_least))
 
     runner = KeyStoreRunner(
         module.wait_client("kms"), module.region, check_mode=module.check_mode, create_client=lambda: module.single_attempt_client("kms")

@@ -15,7 +15,7 @@ import threading
 
 from .errors import ControlError
 from .server import DEFAULT_HOST, DEFAULT_PORT, start
-from .world import DEFAULT_SETTINGS
+from .world import DEFAULT_QUOTAS, DEFAULT_SETTINGS
 
 
 def _seconds(text):
@@ -25,6 +25,16 @@ def _seconds(text):
         raise argparse.ArgumentTypeError('%r is not a number of seconds' % text)
     if value < 0:
         raise argparse.ArgumentTypeError('durations cannot be negative')
+    return value
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
+    if value < 0:
+        raise argparse.ArgumentTypeError('quotas cannot be negative')
     return value
 
 
@@ -50,6 +60,10 @@ def parse_args(argv=None):
         option = '--' + name.replace('_', '-')
         parser.add_argument(option, dest=name, type=_seconds, default=default, metavar='SECONDS',
                             help='duration of %s (default %%(default)s)' % name[:-len('_seconds')].replace('_', ' '))
+    for name, default in sorted(DEFAULT_QUOTAS.items()):
+        option = '--' + name.replace('_', '-')
+        parser.add_argument(option, dest=name, type=_count, default=default, metavar='N',
+                            help='quota: %s (default %%(default)s)' % name[:-len('_quota')].replace('_', ' '))
     parser.add_argument('--verbose', action='store_true', help='log one line per AWS request on standard error')
     return parser.parse_args(argv)
 
@@ -79,7 +93,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    settings = dict((name, getattr(args, name)) for name in DEFAULT_SETTINGS)
+    settings = dict((name, getattr(args, name)) for name in list(DEFAULT_SETTINGS) + list(DEFAULT_QUOTAS))
     try:
         seed = _load_seed(args.seed) if args.seed else None
     except (OSError, ValueError) as exc:

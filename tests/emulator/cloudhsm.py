@@ -7,7 +7,7 @@ Each operation is a function of (world, validated parameters) returning the resp
 """
 
 from .entities import Hsm
-from .errors import CloudHsmInvalidRequestError, CloudHsmResourceNotFoundError
+from .errors import CloudHsmInvalidRequestError, CloudHsmResourceLimitExceededError, CloudHsmResourceNotFoundError
 from .paging import paginate
 
 DEFAULT_MAX_RESULTS = 25
@@ -62,6 +62,19 @@ def describe_clusters(world, params):
     return result
 
 
+def _check_hsm_quotas(world, cluster):
+    # AWS CloudHSM quotas: "HSMs per cluster" 28, "HSMs" 6 per Region and account. The code is our choice:
+    # CreateHsm's error list names no quota error, and this is the one shape that speaks of a limit.
+    per_cluster = world.settings['hsms_per_cluster_quota']
+    if len(cluster.hsms) >= per_cluster:
+        raise CloudHsmResourceLimitExceededError('Cluster %s already has %d HSMs, the quota of HSMs per cluster (%d).' % (
+            cluster.cluster_id, len(cluster.hsms), per_cluster))
+    per_region = world.settings['hsms_quota']
+    if world.hsm_count() >= per_region:
+        raise CloudHsmResourceLimitExceededError('The account already has %d HSMs in %s, its quota of %d.' % (
+            world.hsm_count(), world.region, per_region))
+
+
 def create_hsm(world, params):
     """CreateHsm: a CREATE_IN_PROGRESS HSM that becomes ACTIVE after hsm_create_seconds."""
     cluster = _cluster(world, params['ClusterId'])
@@ -76,6 +89,7 @@ def create_hsm(world, params):
         raise CloudHsmInvalidRequestError('Subnet %s of cluster %s no longer exists.' % (subnet_id, cluster.cluster_id))
     if subnet_id in cluster.full_subnets:
         raise CloudHsmInvalidRequestError('Subnet %s has no free IP addresses.' % subnet_id)
+    _check_hsm_quotas(world, cluster)
     ip_address = hsm_ip(cluster, subnet_id, params.get('IpAddress'))
     hsm = Hsm(cluster, zone, ip_address, 'CREATE_IN_PROGRESS')
     world.start_hsm_timer(hsm)

@@ -466,4 +466,6 @@ def _seed_xks_store(world, store, fields):
             fields.what, endpoint))
     if config['connectivity'] == VPC_ENDPOINT_SERVICE and not config['vpc_service_name']:
         raise ControlError('%s: VPC_ENDPOINT_SERVICE connectivity needs "xks_proxy_vpc_endpoint_service_name".' % fields.what)
+    if config['connectivity'] == VPC_ENDPOINT_SERVICE and not config['vpc_service_owner']:
+        config['vpc_service_owner'] = world.account_id
     store.xks = config

@@ -85,6 +85,10 @@ class CustomKeyStoreHasCMKsError(KmsError):
     code = 'CustomKeyStoreHasCMKsException'
 
 
+class LimitExceededError(KmsError):
+    code = 'LimitExceededException'
+
+
 class InvalidMarkerError(KmsError):
     code = 'InvalidMarkerException'
 
@@ -150,6 +154,10 @@ class CloudHsmInternalFailureError(CloudHsmError):
 
 class CloudHsmInvalidRequestError(CloudHsmError):
     code = 'CloudHsmInvalidRequestException'
+
+
+class CloudHsmResourceLimitExceededError(CloudHsmError):
+    code = 'CloudHsmResourceLimitExceededException'
 
 
 class CloudHsmResourceNotFoundError(CloudHsmError):

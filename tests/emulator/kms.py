@@ -13,7 +13,8 @@ from .entities import (
 from .errors import (
     CloudHsmClusterInUseError, CloudHsmClusterInvalidConfigurationError, CloudHsmClusterNotActiveError,
     CloudHsmClusterNotFoundError, CloudHsmClusterNotRelatedError, CustomKeyStoreHasCMKsError, CustomKeyStoreInvalidStateError,
-    CustomKeyStoreNameInUseError, CustomKeyStoreNotFoundError, IncorrectTrustAnchorError, InvalidMarkerError, ValidationError,
+    CustomKeyStoreNameInUseError, CustomKeyStoreNotFoundError, IncorrectTrustAnchorError, InvalidMarkerError, LimitExceededError,
+    ValidationError,
     XksProxyIncorrectAuthenticationCredentialError, XksProxyInvalidConfigurationError, XksProxyUriEndpointInUseError,
     XksProxyUriInUseError, XksProxyUriUnreachableError, XksProxyVpcEndpointServiceInUseError)
 from .paging import paginate
@@ -129,7 +130,8 @@ def _store_of_lineage(world, cluster):
     return None
 
 
-def _check_cluster_configuration(cluster):
+def _check_cluster_configuration(cluster, operation):
+    """The cluster requirements of Create/UpdateCustomKeyStore (and, from the flag, of ConnectCustomKeyStore)."""
     if cluster.invalid_configuration:
         raise CloudHsmClusterInvalidConfigurationError(
             'CloudHSM cluster %s does not meet the configuration requirements of a custom key store '
@@ -137,9 +139,15 @@ def _check_cluster_configuration(cluster):
     if len(cluster.live_availability_zones()) < 2:
         raise CloudHsmClusterInvalidConfigurationError(
             'CloudHSM cluster %s must have private subnets in at least two Availability Zones.' % cluster.cluster_id)
+    zones = sorted(set(hsm.availability_zone for hsm in cluster.active_hsms()))
+    if len(zones) < 2:
+        raise CloudHsmClusterInvalidConfigurationError(
+            'For %s, CloudHSM cluster %s must have at least two active HSMs, each in a different Availability Zone; '
+            'it has %d active HSM(s)%s.' % (operation, cluster.cluster_id, len(cluster.active_hsms()),
+                                           ' in %s' % ', '.join(zones) if zones else ''))
 
 
-def _merge_xks_config(current, params):
+def _merge_xks_config(world, current, params):
     """The XKS configuration after applying Create/UpdateCustomKeyStore parameters."""
     config = dict(current)
     mapping = (('XksProxyUriEndpoint', 'uri_endpoint'), ('XksProxyUriPath', 'uri_path'), ('XksProxyConnectivity', 'connectivity'),
@@ -147,10 +155,14 @@ def _merge_xks_config(current, params):
     for param, key in mapping:
         if params.get(param) is not None:
             config[key] = params[param]
-    if params.get('XksProxyConnectivity') == PUBLIC_ENDPOINT and 'XksProxyVpcEndpointServiceName' not in params:
+    if params.get('XksProxyConnectivity') == PUBLIC_ENDPOINT and params.get('XksProxyVpcEndpointServiceName') is None:
         # Switching to a public endpoint drops the VPC endpoint service it used.
         config.pop('vpc_service_name', None)
-        config.pop('vpc_service_owner', None)
+        if params.get('XksProxyVpcEndpointServiceOwner') is None:
+            config.pop('vpc_service_owner', None)
+    if config.get('connectivity') == VPC_ENDPOINT_SERVICE and not config.get('vpc_service_owner'):
+        # "If not provided, the Amazon Web Services account ID calling the action will be used."
+        config['vpc_service_owner'] = world.account_id
     credential = params.get('XksProxyAuthenticationCredential')
     if credential is not None:
         config['access_key_id'] = credential['AccessKeyId']
@@ -158,8 +170,23 @@ def _merge_xks_config(current, params):
     return config
 
 
+def _check_connectivity_change(store, params):
+    """UpdateCustomKeyStore: a new XksProxyConnectivity comes with a new XksProxyUriEndpoint."""
+    connectivity = params.get('XksProxyConnectivity')
+    if connectivity is None or connectivity == store.xks['connectivity']:
+        return
+    endpoint = params.get('XksProxyUriEndpoint')
+    if endpoint is None or endpoint == store.xks['uri_endpoint']:
+        raise ValidationError('Changing XksProxyConnectivity of custom key store %s to %s needs a new XksProxyUriEndpoint.' % (
+            store.store_id, connectivity))
+
+
 def _check_xks_config(world, config, store=None):
-    """AWS's create/update checks of an XKS configuration: shape, uniqueness, then the proxy itself."""
+    """AWS's create/update checks of an XKS configuration: shape, uniqueness, then the proxy itself.
+
+    The proxy is tried at create only for PUBLIC_ENDPOINT stores (KMS tests a VPC_ENDPOINT_SERVICE store
+    when it connects), and at every update of the proxy settings.
+    """
     vpc = config['connectivity'] == VPC_ENDPOINT_SERVICE
     if vpc and not config.get('vpc_service_name'):
         raise ValidationError('XksProxyVpcEndpointServiceName is required when XksProxyConnectivity is VPC_ENDPOINT_SERVICE.')
@@ -172,12 +199,15 @@ def _check_xks_config(world, config, store=None):
         if (other.xks['uri_endpoint'], other.xks['uri_path']) == (config['uri_endpoint'], config['uri_path']):
             raise XksProxyUriInUseError('Custom key store %s already uses %s%s.' % (
                 other.store_id, config['uri_endpoint'], config['uri_path']))
-        if vpc and other.xks['uri_endpoint'] == config['uri_endpoint']:
+        other_vpc = other.xks['connectivity'] == VPC_ENDPOINT_SERVICE
+        if (vpc or other_vpc) and other.xks['uri_endpoint'] == config['uri_endpoint']:
             raise XksProxyUriEndpointInUseError('Custom key store %s already uses the endpoint %s.' % (
                 other.store_id, config['uri_endpoint']))
         if vpc and other.xks.get('vpc_service_name') == config['vpc_service_name']:
             raise XksProxyVpcEndpointServiceInUseError('Custom key store %s already uses VPC endpoint service %s.' % (
                 other.store_id, config['vpc_service_name']))
+    if vpc and store is None:
+        return
     proxy = world.proxies.get(config['uri_endpoint'])
     if proxy is None or not proxy.reachable:
         raise XksProxyUriUnreachableError('KMS cannot reach an XKS proxy at %s%s.' % (config['uri_endpoint'], config['uri_path']))
@@ -206,6 +236,15 @@ def create_custom_key_store(world, params):
     store_type = params.get('CustomKeyStoreType', AWS_CLOUDHSM)
     _reject_foreign_fields(store_type, params, 'CreateCustomKeyStore')
     if store_type == AWS_CLOUDHSM:
+        _require(params, CLOUDHSM_FIELDS, AWS_CLOUDHSM)
+        retried = _identical_disconnected_store(world, params)
+        if retried is not None:
+            return {'CustomKeyStoreId': retried.store_id}
+    quota = world.settings['custom_key_stores_quota']
+    if len(world.stores) >= quota:
+        raise LimitExceededError('The account already has %d custom key stores in %s, its quota of %d.' % (
+            len(world.stores), world.region, quota))
+    if store_type == AWS_CLOUDHSM:
         store = _new_cloudhsm_store(world, params)
     else:
         store = _new_xks_store(world, params)
@@ -213,8 +252,17 @@ def create_custom_key_store(world, params):
     return {'CustomKeyStoreId': store.store_id}
 
 
+def _identical_disconnected_store(world, params):
+    """A DISCONNECTED CloudHSM store with all the properties of this create (KMS treats it as a retry), or None."""
+    for store in world.stores.values():
+        if (store.store_type == AWS_CLOUDHSM and store.state == DISCONNECTED and store.name == params['CustomKeyStoreName']
+                and store.cluster_id == params['CloudHsmClusterId'] and store.trust_anchor == params['TrustAnchorCertificate']
+                and store.password == params['KeyStorePassword']):
+            return store
+    return None
+
+
 def _new_cloudhsm_store(world, params):
-    _require(params, CLOUDHSM_FIELDS, AWS_CLOUDHSM)
     _check_name_free(world, params['CustomKeyStoreName'])
     cluster = world.clusters.get(params['CloudHsmClusterId'])
     if cluster is None:
@@ -228,7 +276,7 @@ def _new_cloudhsm_store(world, params):
     if not same_pem(params['TrustAnchorCertificate'], cluster.trust_anchor):
         raise IncorrectTrustAnchorError('The trust anchor certificate does not match the one that '
                                         'initialized CloudHSM cluster %s.' % cluster.cluster_id)
-    _check_cluster_configuration(cluster)
+    _check_cluster_configuration(cluster, 'CreateCustomKeyStore')
     store = world.new_store(params['CustomKeyStoreName'], AWS_CLOUDHSM)
     store.cluster_id = cluster.cluster_id
     store.cluster_lineage = cluster.lineage
@@ -241,7 +289,7 @@ def _new_xks_store(world, params):
     _require(params, ('XksProxyUriEndpoint', 'XksProxyUriPath', 'XksProxyAuthenticationCredential', 'XksProxyConnectivity'),
              EXTERNAL_KEY_STORE)
     _check_name_free(world, params['CustomKeyStoreName'])
-    config = _merge_xks_config({}, params)
+    config = _merge_xks_config(world, {}, params)
     _check_xks_config(world, config)
     store = world.new_store(params['CustomKeyStoreName'], EXTERNAL_KEY_STORE)
     store.xks = config
@@ -284,7 +332,7 @@ def connect_custom_key_store(world, params):
         if cluster is not None and cluster.state != 'ACTIVE':
             raise _cluster_not_active(cluster)
         if cluster is not None and cluster.invalid_configuration:
-            _check_cluster_configuration(cluster)
+            _check_cluster_configuration(cluster, 'ConnectCustomKeyStore')
     world.set_state(store, CONNECTING)
     return {}
 
@@ -305,6 +353,8 @@ def update_custom_key_store(world, params):
     store = _store(world, params['CustomKeyStoreId'])
     changes = dict((key, value) for key, value in params.items() if key != 'CustomKeyStoreId' and value is not None)
     _reject_foreign_fields(store.store_type, changes, 'UpdateCustomKeyStore')
+    if store.state not in (CONNECTED, DISCONNECTED):
+        raise _state_error(store, 'UpdateCustomKeyStore', (CONNECTED, DISCONNECTED))
     restricted = [name for name in UPDATE_NEEDS_DISCONNECTED[store.store_type] if name in changes]
     if restricted and store.state != DISCONNECTED:
         raise CustomKeyStoreInvalidStateError('Custom key store %s is %s; UpdateCustomKeyStore can change %s '
@@ -333,7 +383,7 @@ def _update_cloudhsm_store(world, store, changes):
             raise CloudHsmClusterNotRelatedError('CloudHSM cluster %s does not share a backup history with cluster %s, '
                                                  'the one custom key store %s was created with.' % (
                                                      cluster.cluster_id, store.cluster_id, store.store_id))
-        _check_cluster_configuration(cluster)
+        _check_cluster_configuration(cluster, 'UpdateCustomKeyStore')
     if cluster is not None:
         store.cluster_id = cluster.cluster_id
     if 'KeyStorePassword' in changes:
@@ -342,7 +392,8 @@ def _update_cloudhsm_store(world, store, changes):
 
 def _update_xks_store(world, store, changes):
     if any(name in changes for name in XKS_FIELDS):
-        config = _merge_xks_config(store.xks, changes)
+        _check_connectivity_change(store, changes)
+        config = _merge_xks_config(world, store.xks, changes)
         _check_xks_config(world, config, store)
         store.xks = config
 

@@ -24,11 +24,11 @@ DEFAULT_REGION = 'us-east-1'
 # X-Amz-Target prefix -> botocore service name.
 TARGET_PREFIXES = {'TrentService': KMS, 'BaldrApiService': CLOUDHSM}
 
-# Throttling codes a fault may use. 'Throttling' is the default because both botocore's retry
-# handlers and amazon.aws's AWSRetry treat it as throttling; real KMS says 'ThrottlingException',
-# which botocore retries but AWSRetry only retries when a module asks for it.
-THROTTLING_CODES = ('Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded')
-DEFAULT_THROTTLING_CODE = 'Throttling'
+# Throttling codes a fault may use. The default is what KMS answers (KMS Developer Guide, "Throttling AWS KMS
+# requests": "returns a ThrottlingException error"); CloudHSM documents no throttling code, and
+# ThrottlingException is what botocore's retry handler expects of it. The others test a client's own handling.
+THROTTLING_CODES = ('ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded')
+DEFAULT_THROTTLING_CODE = 'ThrottlingException'
 
 REDACTED = '<redacted>'
 

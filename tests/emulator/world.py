@@ -28,6 +28,14 @@ DEFAULT_SETTINGS = {
     'hsm_create_seconds': 3.0,
     'hsm_delete_seconds': 1.0,
 }
+# Quotas (README.md, Rules: Quotas); a setting may raise or lower them like a duration.
+DEFAULT_QUOTAS = {
+    'custom_key_stores_quota': 10,
+    'hsms_per_cluster_quota': 28,
+    'hsms_quota': 6,
+}
+# The AWS account every region of the emulator belongs to (the caller's account).
+ACCOUNT_ID = '111122223333'
 # The code of a store put in FAILED by seed, operator or race without one.
 DEFAULT_FAILED_CODE = 'INTERNAL_ERROR'
 
@@ -57,20 +65,26 @@ def _is_number(value):
 
 
 class Settings:
-    """Durations shared by every region. A change applies to operations started afterwards."""
+    """Durations and quotas shared by every region. A change applies to operations started afterwards."""
 
     def __init__(self, **values):
-        self._values = dict(DEFAULT_SETTINGS)
+        self._values = dict(DEFAULT_SETTINGS, **DEFAULT_QUOTAS)
         self.update(values)
 
     def update(self, values):
-        """Validate and apply new durations (all or nothing)."""
+        """Validate and apply new durations (seconds) and quotas (counts), all or nothing."""
         if not isinstance(values, dict):
-            raise ControlError('Settings must be a JSON object of durations in seconds.')
+            raise ControlError('Settings must be a JSON object of durations in seconds and quotas.')
         checked = {}
         for name, value in values.items():
+            if name in DEFAULT_QUOTAS:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise ControlError('Setting "%s" must be a whole number, zero or more.' % name)
+                checked[name] = value
+                continue
             if name not in DEFAULT_SETTINGS:
-                raise ControlError('Unknown setting "%s"; known settings are %s.' % (name, ', '.join(sorted(DEFAULT_SETTINGS))))
+                raise ControlError('Unknown setting "%s"; known settings are %s.' % (
+                    name, ', '.join(sorted(list(DEFAULT_SETTINGS) + list(DEFAULT_QUOTAS)))))
             if not _is_number(value) or value < 0:
                 raise ControlError('Setting "%s" must be a number of seconds, zero or more.' % name)
             checked[name] = float(value)
@@ -80,7 +94,7 @@ class Settings:
         return self._values[name]
 
     def as_dict(self):
-        """The current durations."""
+        """The current durations and quotas."""
         return dict(self._values)
 
 
@@ -89,6 +103,7 @@ class World:
 
     def __init__(self, region, settings, clock):
         self.region = region
+        self.account_id = ACCOUNT_ID
         self.settings = settings
         self.clock = clock
         self.clusters = {}
@@ -181,6 +196,10 @@ class World:
             if store.name == name and store is not exclude:
                 return store
         return None
+
+    def hsm_count(self):
+        """HSMs of every cluster in the region, whatever their state (the CloudHSM HSM quota counts them all)."""
+        return sum(len(cluster.hsms) for cluster in self.clusters.values())
 
     def find_cluster(self, key):
         """The cluster with this id or (seed) name, or None."""

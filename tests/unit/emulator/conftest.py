@@ -15,7 +15,9 @@ def clock():
 
 @pytest.fixture
 def regions(clock):
-    return world_module.Regions(world_module.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1), clock)
+    # The seeded worlds hold more HSMs than CloudHSM's default quota of 6 per Region allows; a setting raises it.
+    settings = world_module.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1, hsms_quota=20)
+    return world_module.Regions(settings, clock)
 
 
 @pytest.fixture
@@ -25,14 +27,14 @@ def world(regions):
 
 @pytest.fixture
 def ids(regions):
-    """A healthy world: an ACTIVE cluster with two ACTIVE HSMs, a matching kmsuser, a proxy and two stores."""
+    """A healthy world: an ACTIVE cluster with two ACTIVE HSMs in two AZs, a matching kmsuser, a proxy and two stores."""
     return regions.seed({
         'clusters': [
             {'name': 'demo', 'lineage': 'family-a',
              'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
-            {'name': 'restored', 'lineage': 'family-a', 'hsms': [{'availability_zone': 'us-east-1a'}]},
+            {'name': 'restored', 'lineage': 'family-a', 'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
             {'name': 'stranger', 'hsms': [{'availability_zone': 'us-east-1a'}]},
-            {'name': 'free', 'hsms': [{'availability_zone': 'us-east-1b'}]},
+            {'name': 'free', 'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
         ],
         'xks_proxies': [{'uri_endpoint': XKS_ENDPOINT, 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET}],
         'custom_key_stores': [

@@ -49,7 +49,7 @@ def test_cli_starts_fast_prints_one_line_and_exits_cleanly(tmp_path, signum):
     seed.write_text(json.dumps([{'region': 'us-east-1', 'clusters': [{'name': 'demo'}]},
                                 {'region': 'eu-west-1', 'clusters': [{'name': 'other'}]}]))
     started = time.monotonic()
-    process = spawn('--port', '0', '--seed', str(seed), '--connect-seconds', '0.25', '--hsm-delete-seconds', '0')
+    process = spawn('--port', '0', '--seed', str(seed), '--connect-seconds', '0.25', '--hsm-delete-seconds', '0', '--hsms-quota', '12')
     try:
         line = first_line(process)
         assert time.monotonic() - started < 5  # interpreter + botocore start; the emulator itself adds little
@@ -57,7 +57,8 @@ def test_cli_starts_fast_prints_one_line_and_exits_cleanly(tmp_path, signum):
         control = client.EmulatorClient(line.split()[-1])
         assert control.health() == {'ok': True}
         assert [c['name'] for c in control.world('eu-west-1')['clusters']] == ['other']
-        assert control.settings() == {'connect_seconds': 0.25, 'disconnect_seconds': 1.0, 'hsm_create_seconds': 3.0, 'hsm_delete_seconds': 0.0}
+        assert control.settings() == {'connect_seconds': 0.25, 'disconnect_seconds': 1.0, 'hsm_create_seconds': 3.0, 'hsm_delete_seconds': 0.0,
+                                      'custom_key_stores_quota': 10, 'hsms_per_cluster_quota': 28, 'hsms_quota': 12}
     finally:
         returncode, stderr = stop(process, signum)
     assert returncode == 0

@@ -53,3 +53,26 @@ def test_create_hsm_and_delete_hsm_errors(world, ids):
     assert error_of(world, 'DeleteHsm', ClusterId=cluster_id, HsmId='hsm-aaaaaaaaaaa') == 'CloudHsmResourceNotFoundException'
     assert error_of(world, 'DeleteHsm', ClusterId='cluster-aaaaaaaaaaa', HsmId='hsm-aaaaaaaaaaa') == 'CloudHsmResourceNotFoundException'
     assert len(world.clusters[cluster_id].hsms) == 2
+
+
+def test_create_hsm_quotas_per_region_and_per_cluster(world, ids):
+    # AWS CloudHSM quotas: 6 HSMs per Region (adjustable), 28 per cluster; settings move them.
+    assert world.settings['hsms_quota'] == 20 and world.settings['hsms_per_cluster_quota'] == 28
+    world.settings.update({'hsms_quota': 7})  # the seeded world holds 7 HSMs
+    assert error_of(world, 'CreateHsm', ClusterId=ids['clusters']['stranger'], AvailabilityZone='us-east-1b') == (
+        'CloudHsmResourceLimitExceededException')
+    world.settings.update({'hsms_quota': 8, 'hsms_per_cluster_quota': 2})
+    assert error_of(world, 'CreateHsm', ClusterId=ids['clusters']['demo'], AvailabilityZone='us-east-1b') == (
+        'CloudHsmResourceLimitExceededException')
+    assert call(world, 'CreateHsm', ClusterId=ids['clusters']['stranger'], AvailabilityZone='us-east-1b')['Hsm']['State'] == (
+        'CREATE_IN_PROGRESS')
+    assert world.hsm_count() == 8
+
+
+def test_default_hsm_quota_is_six_per_region(regions):
+    world = regions.world('eu-west-1')
+    world.settings.update({'hsms_quota': 6})
+    regions.seed({'region': 'eu-west-1', 'clusters': [{'name': 'c', 'hsms': [{'availability_zone': 'eu-west-1a'}] * 5}]})
+    cluster_id = next(iter(world.clusters))
+    call(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='eu-west-1b')
+    assert error_of(world, 'CreateHsm', ClusterId=cluster_id, AvailabilityZone='eu-west-1b') == 'CloudHsmResourceLimitExceededException'

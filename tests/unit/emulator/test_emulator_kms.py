@@ -59,6 +59,11 @@ CLOUDHSM_UPDATES = {
 }
 
 
+def _update_refused(state, needs_disconnected):
+    # UpdateCustomKeyStore: CONNECTED or DISCONNECTED only, and most fields DISCONNECTED only.
+    return state not in ('CONNECTED', 'DISCONNECTED') or (needs_disconnected and state != 'DISCONNECTED')
+
+
 @pytest.mark.parametrize('state', STATES)
 @pytest.mark.parametrize('field', sorted(CLOUDHSM_UPDATES))
 def test_update_cloudhsm_fields_in_every_state(world, ids, state, field):
@@ -66,7 +71,7 @@ def test_update_cloudhsm_fields_in_every_state(world, ids, state, field):
     params, needs_disconnected = CLOUDHSM_UPDATES[field]
     params = dict((key, ids['clusters'].get(value, value)) for key, value in params.items())
     force(world, store_id, state, 'INTERNAL_ERROR' if state == 'FAILED' else None)
-    if needs_disconnected and state != 'DISCONNECTED':
+    if _update_refused(state, needs_disconnected):
         assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, **params) == 'CustomKeyStoreInvalidStateException'
         assert state_of(world, store_id)['CloudHsmClusterId'] == ids['clusters']['demo']
     else:
@@ -84,7 +89,7 @@ XKS_UPDATES = {
     'credential': ({'XksProxyAuthenticationCredential': {'AccessKeyId': ACCESS_KEY, 'RawSecretAccessKey': SECRET}}, False),
     'path': ({'XksProxyUriPath': '/tenant/kms/xks/v2'}, False),
     'endpoint': ({'XksProxyUriEndpoint': 'https://xks2.example.com'}, True),
-    'connectivity': ({'XksProxyConnectivity': 'VPC_ENDPOINT_SERVICE',
+    'connectivity': ({'XksProxyConnectivity': 'VPC_ENDPOINT_SERVICE', 'XksProxyUriEndpoint': 'https://xks2.example.com',
                       'XksProxyVpcEndpointServiceName': 'com.amazonaws.vpce.us-east-1.vpce-svc-0abc'}, True),
 }
 
@@ -97,7 +102,7 @@ def test_update_xks_fields_in_every_state(world, ids, state, field):
     params, needs_disconnected = XKS_UPDATES[field]
     force(world, store_id, state, 'INTERNAL_ERROR' if state == 'FAILED' else None)
     before = state_of(world, store_id)['XksProxyConfiguration']
-    if needs_disconnected and state != 'DISCONNECTED':
+    if _update_refused(state, needs_disconnected):
         assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, **params) == 'CustomKeyStoreInvalidStateException'
         assert state_of(world, store_id)['XksProxyConfiguration'] == before
     else:
@@ -451,3 +456,151 @@ def test_kms_paging_with_limit_and_marker(regions, world, ids):
     assert pages == 3
     assert names == ['hsm-store', 'xks-store', 'extra-0', 'extra-1', 'extra-2']
     assert error_of(world, 'DescribeCustomKeyStores', Marker='not-a-marker') == 'InvalidMarkerException'
+
+
+# ---------------------------------------------------------------------------
+# AWS rules of issue 11 (README.md, Rules: each row names its test here)
+# ---------------------------------------------------------------------------
+
+def _seed_cluster(world, regions, name, hsms, lineage=None):
+    cluster = {'name': name, 'hsms': hsms}
+    if lineage:
+        cluster['lineage'] = lineage
+    return regions.seed({'clusters': [cluster]})['clusters'][name]
+
+
+@pytest.mark.parametrize('hsms', [
+    [],
+    [{'availability_zone': 'us-east-1a'}],
+    [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1a'}],
+    [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b', 'state': 'CREATE_IN_PROGRESS'}],
+    [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b', 'state': 'DEGRADED'}],
+], ids=['none', 'one', 'two-in-one-az', 'one-active-one-creating', 'one-active-one-degraded'])
+def test_create_and_update_need_two_active_hsms_in_different_azs(world, regions, ids, hsms):
+    cluster_id = _seed_cluster(world, regions, 'small', hsms)
+    with pytest.raises(AwsError) as caught:
+        create_hsm_store(world, ids, cluster_id)
+    assert caught.value.code == 'CloudHsmClusterInvalidConfigurationException'
+    assert 'at least two active HSMs, each in a different Availability Zone' in caught.value.message
+    # UpdateCustomKeyStore(CloudHsmClusterId) to a related cluster: the same requirement.
+    related_id = _seed_cluster(world, regions, 'small-related', hsms, lineage='family-a')
+    store_id = ids['custom_key_stores']['hsm-store']
+    assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, CloudHsmClusterId=related_id) == (
+        'CloudHsmClusterInvalidConfigurationException')
+    assert state_of(world, store_id)['CloudHsmClusterId'] == ids['clusters']['demo']
+
+
+def test_two_active_hsms_in_two_azs_are_enough_and_connect_needs_one(world, regions, clock, ids):
+    store_id = create_hsm_store(world, ids)['CustomKeyStoreId']  # 'free': two ACTIVE HSMs in two AZs
+    assert call(world, 'UpdateCustomKeyStore', CustomKeyStoreId=ids['custom_key_stores']['hsm-store'],
+                CloudHsmClusterId=ids['clusters']['restored']) == {}
+    free = world.clusters[ids['clusters']['free']]
+    world.control('set-hsm-state', {'cluster_id': 'free', 'hsm_id': sorted(free.hsms)[0], 'state': 'DELETED'})
+    assert connect_and_settle(world, clock, store_id)['ConnectionState'] == 'CONNECTED'  # one ACTIVE HSM connects
+
+
+def test_update_is_refused_in_failed_connecting_and_disconnecting_naming_the_states(world, ids):
+    store_id = ids['custom_key_stores']['hsm-store']
+    for state in ('FAILED', 'CONNECTING', 'DISCONNECTING'):
+        force(world, store_id, state)
+        with pytest.raises(AwsError) as caught:
+            call(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, NewCustomKeyStoreName='renamed')
+        assert caught.value.code == 'CustomKeyStoreInvalidStateException'
+        assert state in caught.value.message and 'CONNECTED or DISCONNECTED' in caught.value.message
+    assert state_of(world, store_id)['CustomKeyStoreName'] == 'hsm-store'
+
+
+VPC_SERVICE = 'com.amazonaws.vpce.us-east-1.vpce-svc-0abc'
+
+
+def vpc_params(name='vpc-store', endpoint='https://vpc.example.com', **overrides):
+    params = dict(CustomKeyStoreName=name, XksProxyUriEndpoint=endpoint, XksProxyUriPath='/kms/xks/v1',
+                  XksProxyConnectivity='VPC_ENDPOINT_SERVICE', XksProxyVpcEndpointServiceName=VPC_SERVICE)
+    params.update(overrides)
+    return xks_params(**params)
+
+
+def test_vpc_store_is_created_without_contacting_the_proxy_and_tested_at_connect(world, clock, ids):
+    # No proxy at all behind the endpoint: a PUBLIC_ENDPOINT create fails, a VPC_ENDPOINT_SERVICE one does not.
+    assert error_of(world, 'CreateCustomKeyStore', **xks_params(XksProxyUriEndpoint='https://vpc.example.com')) == (
+        'XksProxyUriUnreachableException')
+    store_id = call(world, 'CreateCustomKeyStore', **vpc_params())['CustomKeyStoreId']
+    assert state_of(world, store_id)['ConnectionState'] == 'DISCONNECTED'
+    assert connect_and_settle(world, clock, store_id)['ConnectionErrorCode'] == 'XKS_PROXY_NOT_REACHABLE'
+
+
+def test_vpc_store_with_a_wrong_credential_is_created(world, ids):
+    world.control('xks-proxy', {'uri_endpoint': 'https://vpc.example.com', 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET})
+    bad = {'AccessKeyId': ACCESS_KEY, 'RawSecretAccessKey': OTHER_SECRET}
+    assert call(world, 'CreateCustomKeyStore', **vpc_params(XksProxyAuthenticationCredential=bad))['CustomKeyStoreId']
+
+
+def test_endpoint_uniqueness_between_public_and_vpc_stores_both_ways(world, ids):
+    world.control('xks-proxy', {'uri_endpoint': 'https://vpc.example.com', 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET})
+    call(world, 'CreateCustomKeyStore', **vpc_params())
+    # A PUBLIC_ENDPOINT store cannot use a VPC_ENDPOINT_SERVICE store's endpoint, whatever its path ...
+    assert error_of(world, 'CreateCustomKeyStore', **xks_params(XksProxyUriEndpoint='https://vpc.example.com')) == (
+        'XksProxyUriEndpointInUseException')
+    # ... nor move to it ...
+    assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=ids['custom_key_stores']['xks-store'],
+                    XksProxyUriEndpoint='https://vpc.example.com', XksProxyUriPath='/moved/kms/xks/v1') == (
+                    'XksProxyUriEndpointInUseException')
+    # ... and a VPC_ENDPOINT_SERVICE store cannot use a PUBLIC_ENDPOINT store's endpoint.
+    assert error_of(world, 'CreateCustomKeyStore', **vpc_params('vpc-2', endpoint=XKS_ENDPOINT, XksProxyUriPath='/vpc/kms/xks/v1',
+                    XksProxyVpcEndpointServiceName='com.amazonaws.vpce.us-east-1.vpce-svc-0def')) == 'XksProxyUriEndpointInUseException'
+    # Two PUBLIC_ENDPOINT stores may share an endpoint with different paths.
+    assert call(world, 'CreateCustomKeyStore', **xks_params())['CustomKeyStoreId']
+
+
+def test_identical_create_of_a_disconnected_cloudhsm_store_returns_its_id(world, ids):
+    store_id = create_hsm_store(world, ids)['CustomKeyStoreId']
+    assert create_hsm_store(world, ids)['CustomKeyStoreId'] == store_id
+    assert len(world.stores) == 3
+    # Any other property value, or a store that is not DISCONNECTED, is not a retry.
+    assert _create_error(world, ids, KeyStorePassword='otherPassw0rd') == 'CustomKeyStoreNameInUseException'
+    force(world, store_id, 'CONNECTED')
+    assert _create_error(world, ids) == 'CustomKeyStoreNameInUseException'
+    assert len(world.stores) == 3
+
+
+def test_custom_key_store_quota_counts_every_store_and_a_setting_raises_it(world, regions, ids):
+    regions.seed({'custom_key_stores': [{'name': 'extra-%d' % index, 'cluster': 'stranger', 'connection_state': state}
+                                        for index, state in enumerate(['CONNECTED', 'FAILED'] + ['DISCONNECTED'] * 6)]})
+    assert len(world.stores) == 10 and world.settings['custom_key_stores_quota'] == 10
+    assert _create_error(world, ids) == 'LimitExceededException'
+    assert error_of(world, 'CreateCustomKeyStore', **xks_params()) == 'LimitExceededException'
+    world.settings.update({'custom_key_stores_quota': 11})
+    assert create_hsm_store(world, ids)['CustomKeyStoreId']
+
+
+def test_vpc_endpoint_service_owner_defaults_to_the_callers_account(world, ids):
+    store_id = call(world, 'CreateCustomKeyStore', **vpc_params())['CustomKeyStoreId']
+    assert state_of(world, store_id)['XksProxyConfiguration']['VpcEndpointServiceOwner'] == world.account_id == '111122223333'
+    other = call(world, 'CreateCustomKeyStore', **vpc_params('vpc-2', endpoint='https://vpc2.example.com',
+                 XksProxyVpcEndpointServiceName='com.amazonaws.vpce.us-east-1.vpce-svc-0def',
+                 XksProxyVpcEndpointServiceOwner='444455556666'))['CustomKeyStoreId']
+    assert state_of(world, other)['XksProxyConfiguration']['VpcEndpointServiceOwner'] == '444455556666'
+    assert 'VpcEndpointServiceOwner' not in state_of(world, ids['custom_key_stores']['xks-store'])['XksProxyConfiguration']
+
+
+def test_connectivity_change_needs_a_new_endpoint(world, ids):
+    store_id = ids['custom_key_stores']['xks-store']
+    # (An update of the proxy settings tries the proxy, whatever the connectivity: the emulator's choice.)
+    world.control('xks-proxy', {'uri_endpoint': 'https://vpc.example.com', 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET})
+    to_vpc = {'XksProxyConnectivity': 'VPC_ENDPOINT_SERVICE', 'XksProxyVpcEndpointServiceName': VPC_SERVICE}
+    assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, **to_vpc) == 'ValidationException'
+    assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, XksProxyUriEndpoint=XKS_ENDPOINT, **to_vpc) == (
+        'ValidationException')
+    assert call(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, XksProxyUriEndpoint='https://vpc.example.com', **to_vpc) == {}
+    config = state_of(world, store_id)['XksProxyConfiguration']
+    assert (config['Connectivity'], config['UriEndpoint'], config['VpcEndpointServiceOwner']) == (
+        'VPC_ENDPOINT_SERVICE', 'https://vpc.example.com', world.account_id)
+    # Back to PUBLIC_ENDPOINT: a new endpoint, and no VPC endpoint service name.
+    assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, XksProxyConnectivity='PUBLIC_ENDPOINT') == (
+        'ValidationException')
+    assert error_of(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, XksProxyConnectivity='PUBLIC_ENDPOINT',
+                    XksProxyUriEndpoint=XKS_ENDPOINT, XksProxyVpcEndpointServiceName=VPC_SERVICE) == 'ValidationException'
+    assert call(world, 'UpdateCustomKeyStore', CustomKeyStoreId=store_id, XksProxyConnectivity='PUBLIC_ENDPOINT',
+                XksProxyUriEndpoint=XKS_ENDPOINT) == {}
+    assert state_of(world, store_id)['XksProxyConfiguration'] == {
+        'Connectivity': 'PUBLIC_ENDPOINT', 'AccessKeyId': ACCESS_KEY, 'UriEndpoint': XKS_ENDPOINT, 'UriPath': '/kms/xks/v1'}

@@ -20,7 +20,8 @@ ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRST'
 SECRET = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
 PASSWORD = 'Sup3rSecretPw'
 XKS_ENDPOINT = 'https://xks.example.com'
-FAST = {'connect_seconds': 0.2, 'disconnect_seconds': 0.1, 'hsm_create_seconds': 0.2, 'hsm_delete_seconds': 0.1}
+# The seeded worlds hold more HSMs than CloudHSM's default quota of 6 per Region allows; a setting raises it.
+FAST = {'connect_seconds': 0.2, 'disconnect_seconds': 0.1, 'hsm_create_seconds': 0.2, 'hsm_delete_seconds': 0.1, 'hsms_quota': 20}
 
 
 @pytest.fixture(scope='module')
@@ -61,7 +62,7 @@ def ids(emu):
             {'name': 'demo', 'lineage': 'family', 'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}],
              'kmsuser': {'password': PASSWORD}},
             {'name': 'restored', 'lineage': 'family', 'hsms': [{'availability_zone': 'us-east-1a'}], 'kmsuser': {'password': PASSWORD}},
-            {'name': 'free', 'hsms': [{'availability_zone': 'us-east-1a'}]},
+            {'name': 'free', 'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
             {'name': 'stranger'},
         ],
         'xks_proxies': [{'uri_endpoint': XKS_ENDPOINT, 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET}],
@@ -157,7 +158,7 @@ def test_cloudhsm_operations_through_boto3(emu, hsm, ids):
     assert hsm.delete_hsm(ClusterId=cluster_id, HsmId=created['HsmId'])['HsmId'] == created['HsmId']
     time.sleep(0.2)
     remaining = [h['HsmId'] for h in hsm.describe_clusters(Filters={'clusterIds': [cluster_id]})['Clusters'][0]['Hsms']]
-    assert created['HsmId'] not in remaining and len(remaining) == 1
+    assert created['HsmId'] not in remaining and len(remaining) == 2
 
 
 def test_boto3_paginators_walk_both_apis(emu, kms, hsm, ids):
@@ -344,22 +345,26 @@ def test_throttling_is_recognised_and_retried_by_botocore(emu, running, ids):
     since = emu.last_seq()
     with pytest.raises(ClientError) as caught:
         kms.describe_custom_key_stores()
-    assert caught.value.response['Error']['Code'] == 'Throttling'
+    assert caught.value.response['Error']['Code'] == 'ThrottlingException'
     assert caught.value.response['ResponseMetadata']['HTTPStatusCode'] == 400
     assert caught.value.response['ResponseMetadata']['RetryAttempts'] == 1  # botocore retried it as throttling
-    assert [entry['error_code'] for entry in emu.calls(since=since)] == ['Throttling', 'Throttling']
+    assert [entry['error_code'] for entry in emu.calls(since=since)] == ['ThrottlingException', 'ThrottlingException']
 
 
-def test_throttling_code_is_retried_by_amazon_aws_awsretry():
-    retries = pytest.importorskip('ansible_collections.amazon.aws.plugins.module_utils.retries')
-    assert retries.AWSRetry.found(server.wire.DEFAULT_THROTTLING_CODE)
+def test_default_throttling_code_is_retried_by_the_collections_awsretry():
+    # KMS and CloudHSM answer ThrottlingException, which amazon.aws's AWSRetry retries only when asked to.
+    kms_calls = pytest.importorskip('ansible_collections.awskms.custom_key_store.plugins.module_utils.kms')
+    cloudhsm_calls = pytest.importorskip('ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm')
+    assert server.wire.DEFAULT_THROTTLING_CODE == 'ThrottlingException'
+    assert server.wire.DEFAULT_THROTTLING_CODE in kms_calls.RETRIED_ERROR_CODES
+    assert server.wire.DEFAULT_THROTTLING_CODE in cloudhsm_calls.RETRIED_ERROR_CODES
 
 
-def test_throttling_code_can_be_kms_own(emu, running, hsm):
-    emu.faults(throttle_ratio=1.0, throttle_code='ThrottlingException', operations=['DescribeClusters'])
+def test_throttling_code_can_be_chosen(emu, running, hsm):
+    emu.faults(throttle_ratio=1.0, throttle_code='Throttling', operations=['DescribeClusters'])
     with pytest.raises(ClientError) as caught:
         hsm.describe_clusters()
-    assert caught.value.response['Error']['Code'] == 'ThrottlingException'
+    assert caught.value.response['Error']['Code'] == 'Throttling'
 
 
 def test_error_ratio_gives_internal_errors_and_changes_nothing(emu, kms, hsm, ids):
@@ -395,9 +400,9 @@ def test_faults_apply_to_the_chosen_regions_only(emu, running, ids):
     assert time.monotonic() - started < 0.3
     with pytest.raises(ClientError) as caught:
         aws(running, 'cloudhsmv2', region='ap-south-1').describe_clusters()
-    assert caught.value.response['Error']['Code'] == 'Throttling'
+    assert caught.value.response['Error']['Code'] == 'ThrottlingException'
     assert [(entry['region'], entry['error_code']) for entry in emu.calls(since=since)] == [
-        ('us-east-1', None), ('ap-south-1', 'Throttling')]
+        ('us-east-1', None), ('ap-south-1', 'ThrottlingException')]
     emu.faults(error_ratio=1.0)  # regions omitted: every Region
     assert emu._call('GET', 'faults')['regions'] is None
     with pytest.raises(ClientError):
@@ -418,7 +423,7 @@ def test_seeded_faults_are_reproducible(emu, kms):
 
     first = pattern()
     assert first == pattern()
-    assert set(first) == {'ok', 'Throttling'}
+    assert set(first) == {'ok', 'ThrottlingException'}
 
 
 def test_one_shot_connection_errors_through_http(emu, kms, ids):

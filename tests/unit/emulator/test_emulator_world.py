@@ -101,7 +101,7 @@ def test_unimplemented_operation_is_a_clear_error(world):
 
 def test_settings_are_validated():
     settings = world_module.Settings()
-    assert settings.as_dict() == world_module.DEFAULT_SETTINGS
+    assert settings.as_dict() == dict(world_module.DEFAULT_SETTINGS, **world_module.DEFAULT_QUOTAS)
     settings.update({'connect_seconds': 0.25})
     assert settings['connect_seconds'] == 0.25
     for bad in ({'connect_seconds': -1}, {'connect_seconds': 'fast'}, {'warp_seconds': 1}):

@@ -43,3 +43,21 @@ def test_a_state_without_its_own_step_gets_the_general_one():
 
 def test_a_code_without_advice_is_an_empty_string():
     assert advice("AccessDeniedException") == ""
+
+
+def test_invalid_configuration_advice_names_the_two_hsm_rule_first():
+    text = advice("CloudHsmClusterInvalidConfigurationException")
+    assert text.startswith("Give the cluster at least two ACTIVE HSMs, each in a different Availability Zone")
+    assert text.count(". ") == 0 and text.endswith(".")
+
+
+def test_quota_advice_is_one_sentence_and_asks_for_an_increase():
+    text = advice("LimitExceededException")
+    assert "quota of custom key stores" in text and "request a quota increase" in text
+    assert text.count(". ") == 0 and text.endswith(".")
+
+
+def test_invalid_state_advice_does_not_send_the_user_round_in_circles():
+    # A rerun of kms_custom_key_store waits out CONNECTING / DISCONNECTING; a FAILED store needs allow_disconnect.
+    text = advice("CustomKeyStoreInvalidStateException")
+    assert "CONNECTED or DISCONNECTED" in text and "allow_disconnect: true" in text and "FAILED" in text

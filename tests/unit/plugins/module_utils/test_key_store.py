@@ -203,13 +203,36 @@ UPDATES = {
         ["D:CONNECTING", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING"],
         [DISCONNECT, UPDATE, CONNECT],
     ),
+    # A DISCONNECTING store is waited for, and then needs no disconnect.
     "cloudhsm-password-disconnecting-allowed": (
         CLOUDHSM, "DISCONNECTING", PASSWORD, True, False, {"KeyStorePassword": KMSUSER_PASSWORD},
         ["D:DISCONNECTING", "D:DISCONNECTED", "update", "D:DISCONNECTED"],
         [UPDATE],
     ),
-    "cloudhsm-password-disconnecting-refused": (
-        CLOUDHSM, "DISCONNECTING", PASSWORD, False, False, {"KeyStorePassword": KMSUSER_PASSWORD}, None, [],
+    "cloudhsm-password-disconnecting": (
+        CLOUDHSM, "DISCONNECTING", PASSWORD, False, False, {"KeyStorePassword": KMSUSER_PASSWORD},
+        ["D:DISCONNECTED", "update", "D:DISCONNECTED"], [UPDATE],
+    ),
+    # UpdateCustomKeyStore only in CONNECTED or DISCONNECTED: a rename waits out CONNECTING and DISCONNECTING ...
+    "cloudhsm-rename-connecting": (
+        CLOUDHSM, "CONNECTING", RENAME, False, False, {"NewCustomKeyStoreName": "renamed"},
+        ["D:CONNECTING", "D:CONNECTED", "update", "D:CONNECTED"], [UPDATE],
+    ),
+    "cloudhsm-rename-disconnecting": (
+        CLOUDHSM, "DISCONNECTING", RENAME, False, False, {"NewCustomKeyStoreName": "renamed"},
+        ["D:DISCONNECTED", "update", "D:DISCONNECTED"], [UPDATE],
+    ),
+    # ... and needs allow_disconnect on a FAILED store (disconnect, update, connect).
+    "cloudhsm-rename-failed-refused": (CLOUDHSM, "FAILED", RENAME, False, False, {"NewCustomKeyStoreName": "renamed"}, None, []),
+    "cloudhsm-rename-failed-allowed": (
+        CLOUDHSM, "FAILED", RENAME, True, False, {"NewCustomKeyStoreName": "renamed"},
+        ["D:FAILED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING"],
+        [DISCONNECT, UPDATE, CONNECT],
+    ),
+    "xks-path-failed-allowed-wait": (
+        XKS, "FAILED", {"xks_proxy_uri_path": "/kms/xks/v2"}, True, True, {"XksProxyUriPath": "/kms/xks/v2"},
+        ["D:FAILED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING", "D:CONNECTED", "D:CONNECTED"],
+        [DISCONNECT, UPDATE, CONNECT],
     ),
     "cloudhsm-password-disconnected": (
         CLOUDHSM, "DISCONNECTED", PASSWORD, False, False, {"KeyStorePassword": KMSUSER_PASSWORD}, ["update", "D:DISCONNECTED"], [UPDATE],
@@ -235,8 +258,10 @@ UPDATES = {
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "xks-connectivity-failed-refused": (
-        XKS, "FAILED", {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE},
-        False, False, {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": VPC_SERVICE},
+        XKS, "FAILED", {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE,
+                        "xks_proxy_uri_endpoint": "https://vpc.example.com"},
+        False, False, {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": VPC_SERVICE,
+                       "XksProxyUriEndpoint": "https://vpc.example.com"},
         None, [],
     ),
 }
@@ -271,6 +296,12 @@ def test_update_makes_exactly_the_calls_of_the_case(case, kms, fake_clock):
     if script is None:
         with pytest.raises(RunFailure) as failure:
             runner(client, fake_clock).run(update_params(store_type, options, allow, wait))
+        if observed == "FAILED":
+            assert failure.value.message == (
+                f"Custom key store {STORE_NAME} is FAILED, and AWS updates a store only while it is CONNECTED or DISCONNECTED: "
+                "set allow_disconnect: true to disconnect it, update it and connect it again, or disconnect it first."
+            )
+            return
         assert failure.value.message.startswith(f"Custom key store {STORE_NAME} is {observed}, and AWS changes ")
         assert "only while a store is DISCONNECTED: set allow_disconnect: true" in failure.value.message
         for option in key_store_plan.needs_disconnected(store_type, changes):
@@ -345,11 +376,14 @@ def test_xks_switch_to_public_endpoint_drops_the_vpc_service_in_check_mode(kms, 
     client, stubber = kms
     expect_describe(stubber, entry_with(VPC_STORE, ConnectionState="DISCONNECTED"), BY_NAME)
 
-    result = runner(client, fake_clock, check_mode=True).run(xks(xks_proxy_connectivity="PUBLIC_ENDPOINT"))
+    result = runner(client, fake_clock, check_mode=True).run(
+        xks(xks_proxy_connectivity="PUBLIC_ENDPOINT", xks_proxy_uri_endpoint="https://public.example.com")
+    )
 
     assert result["actions"] == [UPDATE]
     assert "vpc_endpoint_service_name" not in result["custom_key_store"]["xks_proxy_configuration"]
     assert result["custom_key_store"]["xks_proxy_configuration"]["connectivity"] == "PUBLIC_ENDPOINT"
+    assert result["custom_key_store"]["xks_proxy_configuration"]["uri_endpoint"] == "https://public.example.com"
 
 
 def test_failed_update_after_disconnecting_connects_the_store_again(kms, fake_clock):
@@ -404,6 +438,61 @@ def test_the_disconnect_wait_is_bounded_by_wait_timeout(kms, fake_clock):
     with pytest.raises(RunFailure, match="Timed out after 5 s waiting for custom key store payments-hsm to leave DISCONNECTING"):
         runner(client, fake_clock).run(params(cloud_hsm_cluster_id=OTHER_CLUSTER, allow_disconnect=True, wait_timeout=5))
     assert fake_clock.now == 5
+
+
+def test_the_wait_for_a_transitional_store_is_bounded_by_wait_timeout(kms, fake_clock):
+    client, stubber = kms
+    expect_describe(stubber, store_in(CLOUDHSM, "CONNECTING"), BY_ID)
+    for _poll in range(3):  # at 1, 3 and 5 s
+        expect_describe(stubber, store_in(CLOUDHSM, "CONNECTING"))
+
+    with pytest.raises(RunFailure) as failure:
+        runner(client, fake_clock).run(params(wait_timeout=5, **RENAME))
+    assert failure.value.message.startswith(
+        "Timed out after 5 s waiting for custom key store payments-hsm to leave CONNECTING before updating it"
+    )
+    assert fake_clock.now == 5
+    stubber.assert_no_pending_responses()
+
+
+def test_a_connecting_store_that_ends_failed_is_not_updated_without_allow_disconnect(kms, fake_clock):
+    client, stubber = kms
+    expect_describe(stubber, store_in(CLOUDHSM, "CONNECTING"), BY_ID)
+    expect_describe(stubber, store_in(CLOUDHSM, "FAILED"))
+
+    with pytest.raises(RunFailure, match="is FAILED, and AWS updates a store only while it is CONNECTED or DISCONNECTED"):
+        runner(client, fake_clock).run(params(**RENAME))
+    stubber.assert_no_pending_responses()  # no UpdateCustomKeyStore
+
+
+@pytest.mark.parametrize("options", [
+    {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE},
+    {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE,
+     "xks_proxy_uri_endpoint": "https://xks.example.com"},
+], ids=["no-endpoint", "same-endpoint"])
+def test_a_connectivity_change_needs_a_new_endpoint_before_any_call(kms, fake_clock, options):
+    client, stubber = kms
+    expect_describe(stubber, store_in(XKS, "DISCONNECTED"), BY_NAME)
+
+    with pytest.raises(RunFailure) as failure:
+        runner(client, fake_clock).run(xks(**options))
+    assert failure.value.message == (
+        "Changing xks_proxy_connectivity from PUBLIC_ENDPOINT to VPC_ENDPOINT_SERVICE needs a new xks_proxy_uri_endpoint, "
+        "as AWS requires: set it to the endpoint the proxy has with the new connectivity."
+    )
+    stubber.assert_no_pending_responses()
+
+
+def test_a_switch_to_public_endpoint_sends_a_new_endpoint_and_no_vpc_service(kms, fake_clock):
+    client, stubber = kms
+    disconnected_vpc_store = entry_with(store_in(XKS, "DISCONNECTED"), Connectivity="VPC_ENDPOINT_SERVICE", VpcEndpointServiceName=VPC_SERVICE)
+    expect_describe(stubber, disconnected_vpc_store, BY_NAME)
+    expect_call(stubber, "update_custom_key_store", XksProxyConnectivity="PUBLIC_ENDPOINT", XksProxyUriEndpoint="https://public.example.com")
+    expect_describe(stubber, store_in(XKS, "DISCONNECTED"))
+
+    result = runner(client, fake_clock).run(xks(xks_proxy_connectivity="PUBLIC_ENDPOINT", xks_proxy_uri_endpoint="https://public.example.com"))
+
+    assert result["actions"] == [UPDATE]
 
 
 # ---------------------------------------------------------------------------

@@ -193,3 +193,67 @@ def test_the_single_attempt_client_makes_botocore_send_each_call_once():
     with patch_module_args(dict(stubs.AWS)):
         module = CustomKeyStoreModule(argument_spec={})
     assert module.single_attempt_client("kms").meta.config.retries["total_max_attempts"] == 1
+
+
+VPC_OWNER_ARGS = dict(
+    custom_key_store_name=STORE_NAME,
+    custom_key_store_type="EXTERNAL_KEY_STORE",
+    xks_proxy_uri_endpoint="https://xks.example.com",
+    xks_proxy_uri_path="/kms/xks/v1",
+    xks_proxy_connectivity="VPC_ENDPOINT_SERVICE",
+    xks_proxy_vpc_endpoint_service_name="com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef1",
+    xks_proxy_vpc_endpoint_service_owner="111122223333",
+    xks_proxy_authentication_credential=CREDENTIAL,
+)
+
+
+def test_vpc_endpoint_service_owner_with_an_old_botocore_fails_before_any_call(kms_stubber, capsys, monkeypatch):
+    # amazon.aws's version check reads botocore.__version__; 1.40.62 is the last botocore without the parameter.
+    import botocore
+
+    monkeypatch.setattr(botocore, "__version__", "1.40.62")
+    result = run_module(capsys, **VPC_OWNER_ARGS)
+
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "xks_proxy_vpc_endpoint_service_owner needs botocore 1.40.63 or later: "
+        "upgrade botocore, or remove xks_proxy_vpc_endpoint_service_owner."
+    )
+    kms_stubber.assert_no_pending_responses()
+
+
+def test_vpc_endpoint_service_owner_is_sent_from_botocore_1_40_63(kms_stubber, capsys, monkeypatch):
+    import botocore
+
+    monkeypatch.setattr(botocore, "__version__", "1.40.63")
+    kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
+    request = {
+        "CustomKeyStoreName": STORE_NAME,
+        "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+        "XksProxyUriEndpoint": "https://xks.example.com",
+        "XksProxyUriPath": "/kms/xks/v1",
+        "XksProxyConnectivity": "VPC_ENDPOINT_SERVICE",
+        "XksProxyVpcEndpointServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef1",
+        "XksProxyVpcEndpointServiceOwner": "111122223333",
+        "XksProxyAuthenticationCredential": {"AccessKeyId": XKS_ACCESS_KEY_ID, "RawSecretAccessKey": XKS_SECRET},
+    }
+    kms_stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID}, request)
+    kms_stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED", store_type="EXTERNAL_KEY_STORE")]},
+        {"CustomKeyStoreId": STORE_ID},
+    )
+
+    result = run_module(capsys, **VPC_OWNER_ARGS)
+
+    assert result["changed"] is True and result["actions"] == ["CreateCustomKeyStore"]
+
+
+def test_an_old_botocore_does_not_matter_without_the_owner_option(kms_stubber, capsys, monkeypatch):
+    import botocore
+
+    monkeypatch.setattr(botocore, "__version__", "1.35.0")
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": STORE_NAME})
+
+    result = run_module(capsys, custom_key_store_name=STORE_NAME)
+
+    assert result.get("failed") is not True and result["changed"] is False
