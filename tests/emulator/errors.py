@@ -137,6 +137,10 @@ class XksProxyInvalidConfigurationError(KmsError):
     code = 'XksProxyInvalidConfigurationException'
 
 
+class XksProxyInvalidResponseError(KmsError):
+    code = 'XksProxyInvalidResponseException'
+
+
 # -- CloudHSM v2 ------------------------------------------------------------------------
 
 class CloudHsmError(AwsError):

@@ -15,7 +15,9 @@ def clock():
 
 @pytest.fixture
 def regions(clock):
-    return world_module.Regions(world_module.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1), clock)
+    regions = world_module.Regions(world_module.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1), clock)
+    yield regions
+    regions.close()
 
 
 @pytest.fixture
