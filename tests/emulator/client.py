@@ -131,9 +131,15 @@ class EmulatorClient:
         return self._call('POST', 'fill-subnet', self._with_region(region, cluster_id=cluster_id, subnet_id=subnet_id, full=full))
 
     def xks_proxy(self, uri_endpoint, region=DEFAULT_REGION, **fields):
-        """Register or change the XKS proxy at an endpoint (reachable, access_key_id, secret_access_key,
-        invalid_configuration, state='absent')."""
+        """Register or change the XKS proxy at an endpoint: access_key_id, secret_access_key and its conditions
+        (reachable, invalid_configuration, uri_path, delay_seconds, answer, deny_access, certificate,
+        ekm_health), or state='absent'."""
         return self._call('POST', 'xks-proxy', self._with_region(region, uri_endpoint=uri_endpoint, **fields))
+
+    def vpc_endpoint_service(self, service_name, region=DEFAULT_REGION, **fields):
+        """Register or change a VPC endpoint service (kms_principal_allowed, acceptance_required, private_dns_name,
+        private_dns_verified, load_balancer_type, availability_zones), or state='absent'."""
+        return self._call('POST', 'vpc-endpoint-service', self._with_region(region, service_name=service_name, **fields))
 
     def set_store_state(self, custom_key_store_id, state=None, connection_error_code=None, kms_key_count=None,
                         transition_seconds=None, region=DEFAULT_REGION):

@@ -10,11 +10,12 @@ AWS's create-time checks on purpose, so a test can build worlds AWS would not le
 
 import re
 
+from . import xks
 from .cloudhsm import hsm_ip
 from .entities import (
     AWS_CLOUDHSM, BASE32, CLUSTER_ID_RE, CONNECTING, CONNECTION_STATES, DEFAULT_KMSUSER_PASSWORD, DISCONNECTED, DISCONNECTING,
     FAILED, HEX, HSM_ID_RE, KMSUSER_STATES, PUBLIC_ENDPOINT, STORE_ID_RE, STORE_TYPES, VPC_ENDPOINT_SERVICE, XKS_CONNECTIVITY,
-    Cluster, Hsm, KmsUser, XksProxy, cluster_states, connection_error_codes, fake_pem, hsm_states, new_id)
+    Cluster, Hsm, KmsUser, cluster_states, connection_error_codes, fake_pem, hsm_states, new_id)
 from .errors import AwsError, ControlError
 
 DEFAULT_XKS_URI_PATH = '/kms/xks/v1'
@@ -178,17 +179,12 @@ def set_xks_proxy(world, fields):
     """xks-proxy: register, change or (``"state": "absent"``) remove the proxy at an endpoint."""
     endpoint = fields.get('uri_endpoint', 'string', required=True)
     state = fields.get('state', 'string', default='present', choices=('present', 'absent'))
-    values = dict((name, fields.get(name, kind)) for name, kind in (
-        ('reachable', 'boolean'), ('access_key_id', 'string'), ('secret_access_key', 'string'), ('invalid_configuration', 'boolean')))
+    values = xks.read_fields(fields, xks.PROXY_FIELDS)
     fields.done()
     if state == 'absent':
         world.proxies.pop(endpoint, None)
         return {'uri_endpoint': endpoint, 'state': 'absent'}
-    proxy = world.proxies.setdefault(endpoint, XksProxy(endpoint))
-    for name, value in values.items():
-        if value is not None:
-            setattr(proxy, name, value)
-    return proxy.dump()
+    return xks.set_proxy(world, endpoint, values).dump()
 
 
 def set_store_state(world, fields):
@@ -297,6 +293,7 @@ ACTIONS = {
     'delete-subnet': delete_subnet,
     'fill-subnet': fill_subnet,
     'xks-proxy': set_xks_proxy,
+    'vpc-endpoint-service': xks.set_vpc_endpoint_service,
     'set-store-state': set_store_state,
     'delete-store': delete_store,
     'set-hsm-state': set_hsm_state,
@@ -315,9 +312,13 @@ def seed(world, fields):
     """Add the clusters, proxies and stores of one seed document; return their ids by name."""
     cluster_items = fields.get('clusters', 'list', default=[])
     proxy_items = fields.get('xks_proxies', 'list', default=[])
+    service_items = fields.get('vpc_endpoint_services', 'list', default=[])
     store_items = fields.get('custom_key_stores', 'list', default=[])
     fields.done()
     result = {'region': world.region, 'clusters': {}, 'hsms': {}, 'xks_proxies': [], 'custom_key_stores': {}}
+    if service_items:
+        result['vpc_endpoint_services'] = [xks.seed_service(world, Fields(item, 'vpc_endpoint_services[%d]' % index))
+                                           for index, item in enumerate(service_items)]
     for index, item in enumerate(cluster_items):
         cluster = _seed_cluster(world, Fields(item, 'clusters[%d]' % index))
         result['clusters'][cluster.name] = cluster.cluster_id
@@ -396,13 +397,9 @@ def _seed_hsm(world, cluster, fields):
 
 def _seed_proxy(world, fields):
     endpoint = fields.get('uri_endpoint', 'string', required=True)
-    proxy = XksProxy(endpoint)
-    proxy.access_key_id = fields.get('access_key_id', 'string')
-    proxy.secret_access_key = fields.get('secret_access_key', 'string')
-    proxy.reachable = fields.get('reachable', 'boolean', default=True)
-    proxy.invalid_configuration = fields.get('invalid_configuration', 'boolean', default=False)
+    values = xks.read_fields(fields, xks.PROXY_FIELDS)
     fields.done()
-    world.proxies[endpoint] = proxy
+    xks.set_proxy(world, endpoint, values, replace=True)
     return endpoint
 
 
@@ -468,4 +465,5 @@ def _seed_xks_store(world, store, fields):
         raise ControlError('%s: VPC_ENDPOINT_SERVICE connectivity needs "xks_proxy_vpc_endpoint_service_name".' % fields.what)
     if config['connectivity'] == VPC_ENDPOINT_SERVICE and not config['vpc_service_owner']:
         config['vpc_service_owner'] = world.account_id
+    xks.seeded_store(world, config)
     store.xks = config

@@ -214,19 +214,45 @@ class Cluster:
 
 
 class XksProxy:
-    """An external key store proxy registered at an endpoint, as the world sees it."""
+    """An external key store proxy at an endpoint, as the world sees it: the credential it accepts
+    and its conditions. ``xks.py`` runs a real proxy that behaves this way when KMS probes it."""
+
+    # Conditions with their healthy defaults (meanings: tests/emulator/README.md, seed documents).
+    CONDITIONS = {'reachable': True, 'invalid_configuration': False, 'uri_path': None, 'delay_seconds': 0,
+                  'answer': 'health', 'deny_access': False, 'certificate': 'valid', 'ekm_health': 'ACTIVE'}
 
     def __init__(self, uri_endpoint):
         self.uri_endpoint = uri_endpoint
         self.access_key_id = None
         self.secret_access_key = None
-        self.reachable = True
-        self.invalid_configuration = False
+        for name, value in self.CONDITIONS.items():
+            setattr(self, name, value)
 
     def dump(self):
         """Control-API view (no secret)."""
-        return {'uri_endpoint': self.uri_endpoint, 'access_key_id': self.access_key_id, 'reachable': self.reachable,
-                'invalid_configuration': self.invalid_configuration}
+        view = {'uri_endpoint': self.uri_endpoint, 'access_key_id': self.access_key_id}
+        view.update((name, getattr(self, name)) for name in self.CONDITIONS)
+        return view
+
+
+class VpcEndpointService:
+    """A VPC endpoint service in front of an XKS proxy, with the settings KMS requires of it."""
+
+    # Settings with the defaults that meet KMS's requirements; ``private_dns_name`` None means the
+    # host name of the endpoint of the store using the service ("" means the service has none).
+    SETTINGS = {'kms_principal_allowed': True, 'acceptance_required': False, 'private_dns_name': None,
+                'private_dns_verified': True, 'load_balancer_type': 'network', 'availability_zones': 2}
+
+    def __init__(self, service_name):
+        self.service_name = service_name
+        for name, value in self.SETTINGS.items():
+            setattr(self, name, value)
+
+    def dump(self):
+        """Control-API view."""
+        view = {'service_name': self.service_name}
+        view.update((name, getattr(self, name)) for name in self.SETTINGS)
+        return view
 
 
 class CustomKeyStore:

@@ -141,6 +141,10 @@ class XksProxyInvalidConfigurationError(KmsError):
     code = 'XksProxyInvalidConfigurationException'
 
 
+class XksProxyInvalidResponseError(KmsError):
+    code = 'XksProxyInvalidResponseException'
+
+
 # -- CloudHSM v2 ------------------------------------------------------------------------
 
 class CloudHsmError(AwsError):

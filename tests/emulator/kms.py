@@ -7,6 +7,7 @@ Each operation is a function of (world, validated parameters) returning the resp
 README.md ("Rules"). No HTTP here, and no timers of their own: the world keeps the clock.
 """
 
+from . import xks
 from .entities import (
     AWS_CLOUDHSM, CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, EXTERNAL_KEY_STORE, FAILED, PUBLIC_ENDPOINT,
     VPC_ENDPOINT_SERVICE, same_pem)
@@ -14,9 +15,7 @@ from .errors import (
     CloudHsmClusterInUseError, CloudHsmClusterInvalidConfigurationError, CloudHsmClusterNotActiveError,
     CloudHsmClusterNotFoundError, CloudHsmClusterNotRelatedError, CustomKeyStoreHasCMKsError, CustomKeyStoreInvalidStateError,
     CustomKeyStoreNameInUseError, CustomKeyStoreNotFoundError, IncorrectTrustAnchorError, InvalidMarkerError, LimitExceededError,
-    ValidationError,
-    XksProxyIncorrectAuthenticationCredentialError, XksProxyInvalidConfigurationError, XksProxyUriEndpointInUseError,
-    XksProxyUriInUseError, XksProxyUriUnreachableError, XksProxyVpcEndpointServiceInUseError)
+    ValidationError, XksProxyUriEndpointInUseError, XksProxyUriInUseError, XksProxyVpcEndpointServiceInUseError)
 from .paging import paginate
 
 DEFAULT_LIMIT = 1000
@@ -46,7 +45,7 @@ def connection_outcome(world, store):
         return store.injected.popleft()
     if store.store_type == AWS_CLOUDHSM:
         return _cloudhsm_outcome(world, store)
-    return _xks_outcome(world, store)
+    return xks.connection_outcome(world, store)
 
 
 def _cloudhsm_outcome(world, store):
@@ -64,17 +63,6 @@ def _cloudhsm_outcome(world, store):
         return _USER_CODES[user.state]
     if user.password != store.password:
         return 'INVALID_CREDENTIALS'
-    return None
-
-
-def _xks_outcome(world, store):
-    proxy = world.proxies.get(store.xks['uri_endpoint'])
-    if proxy is None or not proxy.reachable:
-        return 'XKS_PROXY_NOT_REACHABLE'
-    if (proxy.access_key_id, proxy.secret_access_key) != (store.xks['access_key_id'], store.xks['secret']):
-        return 'INVALID_CREDENTIALS'
-    if proxy.invalid_configuration:
-        return 'XKS_PROXY_INVALID_CONFIGURATION'
     return None
 
 
@@ -206,16 +194,7 @@ def _check_xks_config(world, config, store=None):
         if vpc and other.xks.get('vpc_service_name') == config['vpc_service_name']:
             raise XksProxyVpcEndpointServiceInUseError('Custom key store %s already uses VPC endpoint service %s.' % (
                 other.store_id, config['vpc_service_name']))
-    if vpc and store is None:
-        return
-    proxy = world.proxies.get(config['uri_endpoint'])
-    if proxy is None or not proxy.reachable:
-        raise XksProxyUriUnreachableError('KMS cannot reach an XKS proxy at %s%s.' % (config['uri_endpoint'], config['uri_path']))
-    if (proxy.access_key_id, proxy.secret_access_key) != (config['access_key_id'], config['secret']):
-        raise XksProxyIncorrectAuthenticationCredentialError(
-            'The XKS proxy at %s does not accept this authentication credential.' % config['uri_endpoint'])
-    if proxy.invalid_configuration:
-        raise XksProxyInvalidConfigurationError('The XKS proxy at %s reports an invalid configuration.' % config['uri_endpoint'])
+    xks.check_at_create(world, config, 'UpdateCustomKeyStore' if store else 'CreateCustomKeyStore')
 
 
 def _run_race(world, store, operation):

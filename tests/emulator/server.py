@@ -402,6 +402,7 @@ class ServerHandle:
         self.httpd.close_connections()
         self.httpd.server_close()
         self.thread.join(5)
+        self.emulator.regions.close()
 
     def __enter__(self):
         return self

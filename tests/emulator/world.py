@@ -17,7 +17,7 @@ import functools
 import re
 import time
 
-from . import cloudhsm, control, kms
+from . import cloudhsm, control, kms, xks
 from .entities import CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED, HEX, CustomKeyStore, new_id
 from .errors import ControlError, CustomKeyStoreNotFoundError, UnknownOperationError
 from .wire import CLOUDHSM, DEFAULT_REGION, KMS
@@ -27,6 +27,9 @@ DEFAULT_SETTINGS = {
     'disconnect_seconds': 1.0,
     'hsm_create_seconds': 3.0,
     'hsm_delete_seconds': 1.0,
+    # How long KMS's probe waits for an XKS proxy. AWS waits 250 ms (XKS spec, GetHealthStatus); the
+    # emulator's choice is 2 s, so a loaded test machine does not turn a healthy proxy into a timeout.
+    'xks_probe_timeout_seconds': 2.0,
 }
 # Quotas (README.md, Rules: Quotas); a setting may raise or lower them like a duration.
 DEFAULT_QUOTAS = {
@@ -101,13 +104,15 @@ class Settings:
 class World:
     """One region's clusters, XKS proxies and custom key stores, and the AWS rules over them."""
 
-    def __init__(self, region, settings, clock):
+    def __init__(self, region, settings, clock, proxy_servers=None):
         self.region = region
         self.account_id = ACCOUNT_ID
         self.settings = settings
         self.clock = clock
+        self.proxy_servers = proxy_servers if proxy_servers is not None else xks.ProxyServers()
         self.clusters = {}
         self.proxies = {}
+        self.vpc_endpoint_services = {}
         self.stores = {}
         self._seq = 0
         # Emulator test features, not AWS rules (control actions `stale-reads` and `network-blip`).
@@ -171,6 +176,7 @@ class World:
             'time': self.clock.wall(),
             'clusters': [cluster.dump() for cluster in self.clusters.values()],
             'xks_proxies': [proxy.dump() for proxy in self.proxies.values()],
+            'vpc_endpoint_services': [service.dump() for service in self.vpc_endpoint_services.values()],
             'custom_key_stores': [store.dump(now) for store in self.stores.values()],
         }
 
@@ -284,13 +290,18 @@ class Regions:
     def __init__(self, settings=None, clock=None):
         self.settings = settings if settings is not None else Settings()
         self.clock = clock if clock is not None else Clock()
+        self.proxy_servers = xks.ProxyServers()
         self._worlds = {}
 
     def world(self, region=DEFAULT_REGION):
         """The world of a region (an empty one the first time)."""
         if region not in self._worlds:
-            self._worlds[region] = World(region, self.settings, self.clock)
+            self._worlds[region] = World(region, self.settings, self.clock, self.proxy_servers)
         return self._worlds[region]
+
+    def close(self):
+        """Stop the XKS proxies the worlds started."""
+        self.proxy_servers.stop()
 
     def regions(self):
         """Regions that have a world."""

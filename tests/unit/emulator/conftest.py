@@ -17,7 +17,9 @@ def clock():
 def regions(clock):
     # The seeded worlds hold more HSMs than CloudHSM's default quota of 6 per Region allows; a setting raises it.
     settings = world_module.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1, hsms_quota=20)
-    return world_module.Regions(settings, clock)
+    regions = world_module.Regions(settings, clock)
+    yield regions
+    regions.close()
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ def test_cli_starts_fast_prints_one_line_and_exits_cleanly(tmp_path, signum):
         assert control.health() == {'ok': True}
         assert [c['name'] for c in control.world('eu-west-1')['clusters']] == ['other']
         assert control.settings() == {'connect_seconds': 0.25, 'disconnect_seconds': 1.0, 'hsm_create_seconds': 3.0, 'hsm_delete_seconds': 0.0,
-                                      'custom_key_stores_quota': 10, 'hsms_per_cluster_quota': 28, 'hsms_quota': 12}
+                                      'custom_key_stores_quota': 10, 'hsms_per_cluster_quota': 28, 'hsms_quota': 12,
+                                      'xks_probe_timeout_seconds': 2.0}
     finally:
         returncode, stderr = stop(process, signum)
     assert returncode == 0
