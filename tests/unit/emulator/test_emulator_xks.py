@@ -229,6 +229,8 @@ def test_vpc_create_does_not_contact_the_proxy(emu, kms, running, ids):
                        XksProxyVpcEndpointServiceName=service)['CustomKeyStoreId']
     assert proxy_for(running, endpoint).requests() == []
     assert connect(kms, store_id) == ('FAILED', 'INVALID_CREDENTIALS')
+    kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)  # UpdateCustomKeyStore is refused while FAILED
+    settle(kms, store_id)
     kms.update_custom_key_store(CustomKeyStoreId=store_id, XksProxyAuthenticationCredential={
         'AccessKeyId': ACCESS_KEY, 'RawSecretAccessKey': OTHER_SECRET})
     assert connect(kms, store_id) == ('CONNECTED', None)
