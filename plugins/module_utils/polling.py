@@ -98,8 +98,3 @@ class Polls:
                 continue
             self.unanswered = None
             yield answer
-
-
-def polls(describe, deadline, sleep, clock):
-    """The answers of describe() at the poll schedule's times until the deadline (see Polls)."""
-    return iter(Polls(describe, deadline, sleep, clock))

@@ -12,7 +12,6 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm i
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import Polls
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import poll_times
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import polls
 
 
 def schedule(timeout):
@@ -89,7 +88,7 @@ TRANSIENT = [
 def test_throttled_unanswered_and_5xx_polls_are_skipped_at_the_schedule_times(fake_clock, error):
     describe = describing("CONNECTING", error, error, "CONNECTED")
 
-    answers = list(polls(describe, 7.0, fake_clock.sleep, fake_clock.clock))
+    answers = list(Polls(describe, 7.0, fake_clock.sleep, fake_clock.clock))
 
     assert answers == ["CONNECTING", "CONNECTED"]
     assert fake_clock.sleeps == [1.0, 2.0, 2.0, 2.0]
@@ -100,14 +99,14 @@ def test_a_slow_describe_does_not_shift_the_schedule(fake_clock):
         fake_clock.now += 0.5
         return "CONNECTING"
 
-    answers = list(polls(describe, 7.0, fake_clock.sleep, fake_clock.clock))
+    answers = list(Polls(describe, 7.0, fake_clock.sleep, fake_clock.clock))
 
     assert answers == ["CONNECTING"] * 4
     assert fake_clock.sleeps == [1.0, 1.5, 1.5, 1.5]  # polls at 1, 3, 5 and 7 s
 
 
 def test_the_last_poll_lands_on_the_deadline(fake_clock):
-    answers = list(polls(describing("a", "b", "c"), 4.0, fake_clock.sleep, fake_clock.clock))
+    answers = list(Polls(describing("a", "b", "c"), 4.0, fake_clock.sleep, fake_clock.clock))
 
     assert answers == ["a", "b", "c"]
     assert fake_clock.sleeps == [1.0, 2.0, 1.0]
@@ -134,6 +133,6 @@ def test_a_permanent_answer_ends_the_wait(fake_clock, code):
     refused = aws_error(AnsibleKMSError, code)
 
     with pytest.raises(AnsibleKMSError) as error:
-        list(polls(describing("CONNECTING", refused), 7.0, fake_clock.sleep, fake_clock.clock))
+        list(Polls(describing("CONNECTING", refused), 7.0, fake_clock.sleep, fake_clock.clock))
 
     assert error.value is refused
