@@ -35,8 +35,8 @@ from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-i
 # ansible_collections/ tree that ANSIBLE_COLLECTIONS_PATH names, as ansible-playbook finds it.
 sys.path[1:1] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
 
-from bench_report import render  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import previous_rss  # noqa: E402  pylint: disable=wrong-import-position
+from bench_report import render  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import summary_text  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import detection  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import lag_bound  # noqa: E402  pylint: disable=wrong-import-position
@@ -85,11 +85,18 @@ def seed_stores(emulator, region, stores):
     if not isinstance(stores, dict):
         stores = dict.fromkeys(stores, "DISCONNECTED")
     emulator.reset(region)
-    emulator.seed({
-        "region": region,
-        "clusters": [{"name": f"cluster-of-{name}", "hsms": [{"availability_zone": f"{region}a"}]} for name in stores],
-        "custom_key_stores": [{"name": name, "cluster": f"cluster-of-{name}", "connection_state": state} for name, state in stores.items()],
-    })
+    emulator.seed(
+        {
+            "region": region,
+            "clusters": [
+                {"name": f"cluster-of-{name}", "hsms": [{"availability_zone": f"{region}a"}]} for name in stores
+            ],
+            "custom_key_stores": [
+                {"name": name, "cluster": f"cluster-of-{name}", "connection_state": state}
+                for name, state in stores.items()
+            ],
+        }
+    )
 
 
 def requests_since(emulator, since, region=None):
@@ -103,7 +110,9 @@ class Runner:
     def __init__(self, workdir, url):
         self.workdir = workdir
         self.url = url
-        self.inventory = self.write("localhost.ini", f"localhost ansible_connection=local ansible_python_interpreter={PYTHON}\n")
+        self.inventory = self.write(
+            "localhost.ini", f"localhost ansible_connection=local ansible_python_interpreter={PYTHON}\n"
+        )
 
     def write(self, name, text):
         path = os.path.join(self.workdir, name)
@@ -129,8 +138,14 @@ class Runner:
     def run(self, playbook, inventory=None, extra=(), env=None):
         """Run a playbook to its end; return its wall time in seconds (fails the bench when the playbook fails)."""
         started = time.perf_counter()
-        finished = subprocess.run(self.command(playbook, inventory, extra), env=env or ENV, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, check=False)
+        finished = subprocess.run(
+            self.command(playbook, inventory, extra),
+            env=env or ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
         seconds = time.perf_counter() - started
         if finished.returncode != 0:
             raise SystemExit(f"{os.path.basename(playbook)} failed:\n{finished.stdout}")
@@ -138,7 +153,9 @@ class Runner:
 
     def start(self, playbook):
         """Start a playbook in the background; returns a handle whose `ended` is the wall-clock time it ended."""
-        process = subprocess.Popen(self.command(playbook), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            self.command(playbook), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         handle = {"process": process, "ended": None, "output": ""}
 
         def wait():
@@ -173,7 +190,11 @@ def measure_counts(runner, emulator):
     seed_stores(emulator, COUNTS_REGION, {"bench-connected": "CONNECTED", "bench-idle": "DISCONNECTED"})
     cases = [
         ("no-op on CONNECTED", runner.module_playbook("counts-noop", COUNTS_REGION, "bench-connected"), 1),
-        ("check mode (DISCONNECTED, would connect)", runner.module_playbook("counts-check", COUNTS_REGION, "bench-idle", check_mode=True), 1),
+        (
+            "check mode (DISCONNECTED, would connect)",
+            runner.module_playbook("counts-check", COUNTS_REGION, "bench-idle", check_mode=True),
+            1,
+        ),
         ("connect without wait", runner.module_playbook("counts-connect", COUNTS_REGION, "bench-idle", wait=False), 2),
     ]
     rows = []
@@ -246,7 +267,9 @@ def measure_breakdown(runner, playbooks, repeats):
             seconds, peak = run_measured(command)
             samples[name].append(seconds)
             rss[name].append(peak)
-    return {name: median(values) for name, values in samples.items()}, {name: median(values) for name, values in rss.items()}
+    return {name: median(values) for name, values in samples.items()}, {
+        name: median(values) for name, values in rss.items()
+    }
 
 
 # --- metric 3: detection lag of real connections ----------------------------------------------------------
@@ -260,16 +283,29 @@ def start_lag_runs(runner, emulator):
         seed_stores(emulator, region, [f"bench-lag-{seconds}"])
         emulator.settings(connect_seconds=seconds)
         since = emulator.last_seq()
-        playbook = runner.module_playbook(f"lag-{seconds}", region, f"bench-lag-{seconds}", wait=True, wait_timeout=MODULE_WAIT_TIMEOUT)
+        playbook = runner.module_playbook(
+            f"lag-{seconds}", region, f"bench-lag-{seconds}", wait=True, wait_timeout=MODULE_WAIT_TIMEOUT
+        )
         handle = runner.start(playbook)
         deadline = time.monotonic() + 60
         # The duration applies to connections started after it is set: wait for this one's call.
-        while not [entry for entry in requests_since(emulator, since, region) if entry["operation"] == "ConnectCustomKeyStore"]:
+        while not [
+            entry for entry in requests_since(emulator, since, region) if entry["operation"] == "ConnectCustomKeyStore"
+        ]:
             if time.monotonic() > deadline or handle["ended"]:
                 raise SystemExit(f"lag-{seconds}: no ConnectCustomKeyStore call seen:\n{handle['output']}")
             time.sleep(0.05)
         polls, lag = detection(seconds, MODULE_WAIT_TIMEOUT)
-        runs.append({"seconds": seconds, "region": region, "since": since, "handle": handle, "predicted_calls": 1 + polls, "predicted_lag": lag})
+        runs.append(
+            {
+                "seconds": seconds,
+                "region": region,
+                "since": since,
+                "handle": handle,
+                "predicted_calls": 1 + polls,
+                "predicted_lag": lag,
+            }
+        )
     emulator.settings(connect_seconds=2)
     return runs
 
@@ -285,15 +321,17 @@ def finish_lag_runs(emulator, runs):
         calls = requests_since(emulator, run["since"], run["region"])
         describes = [entry for entry in calls if entry["operation"] == "DescribeCustomKeyStores"]
         seen = describes[-1]["time"]
-        rows.append({
-            "seconds": run["seconds"],
-            "lag": seen - connected,
-            "playbook_lag": run["handle"]["ended"] - connected,
-            "describe_calls": len(describes),
-            "predicted_calls": run["predicted_calls"],
-            "predicted_lag": run["predicted_lag"],
-            "target": lag_bound(run["seconds"]),
-        })
+        rows.append(
+            {
+                "seconds": run["seconds"],
+                "lag": seen - connected,
+                "playbook_lag": run["handle"]["ended"] - connected,
+                "describe_calls": len(describes),
+                "predicted_calls": run["predicted_calls"],
+                "predicted_lag": run["predicted_lag"],
+                "target": lag_bound(run["seconds"]),
+            }
+        )
     return rows
 
 
@@ -307,10 +345,18 @@ def schedule_figures():
         # The worst connection of about T ends just after the poll before T and is seen at the poll at or after T;
         # the best one ends at a poll (lag 0).
         worst_polls, worst, (earlier, later) = worst_case(seconds, MODULE_WAIT_TIMEOUT)
-        rows.append({
-            "seconds": seconds, "polls": polls, "describe_calls": 1 + polls, "lag": lag, "worst_lag": worst,
-            "worst_describe_calls": 1 + worst_polls, "polls_around": [earlier, later], "bound": lag_bound(earlier),
-        })
+        rows.append(
+            {
+                "seconds": seconds,
+                "polls": polls,
+                "describe_calls": 1 + polls,
+                "lag": lag,
+                "worst_lag": worst,
+                "worst_describe_calls": 1 + worst_polls,
+                "polls_around": [earlier, later],
+                "bound": lag_bound(earlier),
+            }
+        )
     return rows
 
 
@@ -354,7 +400,9 @@ def measure_fleet(runner, emulator, runs, serial_stores):
     rates = {}
     for _run in range(runs):
         for region in FLEET_REGIONS:
-            seed_stores(emulator, region, [f"fleet-{region}-{number:02d}" for number in range(1, FLEET_STORES_PER_REGION + 1)])
+            seed_stores(
+                emulator, region, [f"fleet-{region}-{number:02d}" for number in range(1, FLEET_STORES_PER_REGION + 1)]
+            )
         since = emulator.last_seq()
         times.append(runner.run(FLEET_PLAYBOOK, inventory=inventory, extra=["--forks", str(forks)]))
         total, connected = all_connected(emulator, FLEET_REGIONS)
@@ -370,11 +418,19 @@ def measure_fleet(runner, emulator, runs, serial_stores):
                 figures["mean"].append(len(moments) / times[-1])
 
     # The plain serial loop: one store after the other, each waited for.
-    stores = [{"region": SERIAL_REGIONS[index % len(SERIAL_REGIONS)], "name": f"serial-{index:02d}"} for index in range(serial_stores)]
+    stores = [
+        {"region": SERIAL_REGIONS[index % len(SERIAL_REGIONS)], "name": f"serial-{index:02d}"}
+        for index in range(serial_stores)
+    ]
     for region in SERIAL_REGIONS:
         seed_stores(emulator, region, [store["name"] for store in stores if store["region"] == region])
     serial_task = {
-        MODULE: {"custom_key_store_name": "{{ item.name }}", "region": "{{ item.region }}", "endpoint_url": runner.url, "wait": True},
+        MODULE: {
+            "custom_key_store_name": "{{ item.name }}",
+            "region": "{{ item.region }}",
+            "endpoint_url": runner.url,
+            "wait": True,
+        },
         "loop": stores,
     }
     serial = runner.run(runner.one_task_playbook("fleet-serial", serial_task))
@@ -396,7 +452,10 @@ def measure_fleet(runner, emulator, runs, serial_stores):
         "serial_per_store": per_store,
         "serial_for_fleet": per_store * len(FLEET_REGIONS) * FLEET_STORES_PER_REGION,
         "serial_lag": serial_lag,
-        "rates": {key: {name: max(values) if name == "peak" else median(values) for name, values in figures.items()} for key, figures in rates.items()},
+        "rates": {
+            key: {name: max(values) if name == "peak" else median(values) for name, values in figures.items()}
+            for key, figures in rates.items()
+        },
     }
 
 
@@ -412,8 +471,14 @@ def machine():
     except OSError:
         pass
     versions = subprocess.run(
-        [PYTHON, "-c", "import ansible.release, boto3, botocore; print(ansible.release.__version__, boto3.__version__, botocore.__version__)"],
-        stdout=subprocess.PIPE, text=True, check=True,
+        [
+            PYTHON,
+            "-c",
+            "import ansible.release, boto3, botocore; print(ansible.release.__version__, boto3.__version__, botocore.__version__)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
     ).stdout.split()
     with open(os.path.join(REPO, "galaxy.yml"), encoding="utf-8") as handle:
         version = re.search(r"^version:\s*(\S+)", handle.read(), re.MULTILINE).group(1)
@@ -432,10 +497,16 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="alternating runs for the timing figures (default 7, at least 5)")
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="alternating runs for the timing figures (default 7, at least 5)"
+    )
     parser.add_argument("--fleet-runs", type=int, default=5, help="runs of the fleet playbook (default 5)")
-    parser.add_argument("--serial-stores", type=int, default=3, help="stores the serial loop is measured on (default 3)")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="the Markdown file to rewrite (default docs/benchmarks.md)")
+    parser.add_argument(
+        "--serial-stores", type=int, default=3, help="stores the serial loop is measured on (default 3)"
+    )
+    parser.add_argument(
+        "--output", default=DEFAULT_OUTPUT, help="the Markdown file to rewrite (default docs/benchmarks.md)"
+    )
     args = parser.parse_args()
     if args.repeats < 5:
         parser.error("--repeats must be at least 5")
@@ -472,7 +543,9 @@ def main():
     with open(args.output, "w", encoding="utf-8") as handle:
         handle.write(document)
     print()
-    print(f"{info['cores']} cores, Python {info['python']}, ansible-core {info['ansible_core']}, {info['date']}, {seconds / 60:.1f} min")
+    print(
+        f"{info['cores']} cores, Python {info['python']}, ansible-core {info['ansible_core']}, {info['date']}, {seconds / 60:.1f} min"
+    )
     print(summary_text(results))
     print(f"\nwritten: {os.path.relpath(args.output)}")
     return 0

@@ -21,21 +21,49 @@ def summary_rows(results):
     rss = results["rss"]
     counts_met = all(row["calls"] == row["target"] for row in counts)
     lag_met = all(row["lag"] <= row["target"] for row in lag)
-    schedule_met = all(row["worst_lag"] <= row["bound"] + 1e-9 for row in schedule) and schedule[-1]["describe_calls"] <= 55
+    schedule_met = (
+        all(row["worst_lag"] <= row["bound"] + 1e-9 for row in schedule) and schedule[-1]["describe_calls"] <= 55
+    )
     return [
-        ("1", "API calls: no-op on CONNECTED; check mode; connect without wait", "1; 1; 2",
-         "; ".join(str(row["calls"]) for row in counts), verdict(counts_met)),
-        ("2", "one-task playbook, module on a CONNECTED store / ansible.builtin.ping", "<= 1.25",
-         f"{timing['ratio']:.2f} ({timing['module']:.2f} s / {timing['ping']:.2f} s)", verdict(timing["ratio"] <= 1.25)),
-        ("3", "detection lag; Describe calls, for connections of " + ", ".join(f"{row['seconds']} s" for row in lag),
-         "lag <= max(2 s, 25 % of T), <= 30 s",
-         "; ".join(f"{row['seconds']} s: {row['lag']:.2f} s, {row['describe_calls']} calls" for row in lag), verdict(lag_met)),
-        ("4", "poll schedule at T = " + ", ".join(f"{row['seconds']} s" for row in schedule) + ": worst lag; Describe calls",
-         "worst lag <= max(2 s, 25 % of T), <= 30 s; <= 55 calls at 1200 s",
-         "; ".join(f"{row['seconds']} s: {row['worst_lag']:.1f} s, {row['worst_describe_calls']} calls" for row in schedule), verdict(schedule_met)),
-        ("5", f"fleet: {fleet['stores']} stores in {fleet['regions']} Regions, {fleet['connect_seconds']} s each, one playbook run",
-         f"<= {fleet['target']:.0f} s", f"{fleet['seconds']:.1f} s (serial loop: {fleet['serial_for_fleet']:.0f} s)",
-         verdict(fleet["seconds"] <= fleet["target"])),
+        (
+            "1",
+            "API calls: no-op on CONNECTED; check mode; connect without wait",
+            "1; 1; 2",
+            "; ".join(str(row["calls"]) for row in counts),
+            verdict(counts_met),
+        ),
+        (
+            "2",
+            "one-task playbook, module on a CONNECTED store / ansible.builtin.ping",
+            "<= 1.25",
+            f"{timing['ratio']:.2f} ({timing['module']:.2f} s / {timing['ping']:.2f} s)",
+            verdict(timing["ratio"] <= 1.25),
+        ),
+        (
+            "3",
+            "detection lag; Describe calls, for connections of " + ", ".join(f"{row['seconds']} s" for row in lag),
+            "lag <= max(2 s, 25 % of T), <= 30 s",
+            "; ".join(f"{row['seconds']} s: {row['lag']:.2f} s, {row['describe_calls']} calls" for row in lag),
+            verdict(lag_met),
+        ),
+        (
+            "4",
+            "poll schedule at T = "
+            + ", ".join(f"{row['seconds']} s" for row in schedule)
+            + ": worst lag; Describe calls",
+            "worst lag <= max(2 s, 25 % of T), <= 30 s; <= 55 calls at 1200 s",
+            "; ".join(
+                f"{row['seconds']} s: {row['worst_lag']:.1f} s, {row['worst_describe_calls']} calls" for row in schedule
+            ),
+            verdict(schedule_met),
+        ),
+        (
+            "5",
+            f"fleet: {fleet['stores']} stores in {fleet['regions']} Regions, {fleet['connect_seconds']} s each, one playbook run",
+            f"<= {fleet['target']:.0f} s",
+            f"{fleet['seconds']:.1f} s (serial loop: {fleet['serial_for_fleet']:.0f} s)",
+            verdict(fleet["seconds"] <= fleet["target"]),
+        ),
         ("6", "peak RSS of one module run", "report", f"{rss['connection module process']:.1f} MiB", "reported"),
     ]
 
@@ -92,23 +120,34 @@ def render(results, info, previous, seconds):
         "",
         "## 1. API calls per run",
         "",
-        markdown_table(["case", "calls", "target", "requests"],
-                       [(row["case"], row["calls"], row["target"], ", ".join(row["operations"])) for row in results["counts"]]),
+        markdown_table(
+            ["case", "calls", "target", "requests"],
+            [(row["case"], row["calls"], row["target"], ", ".join(row["operations"])) for row in results["counts"]],
+        ),
         "",
         "The unit tests assert the same counts with botocore Stubber clients",
         "(tests/unit/plugins/modules/test_kms_custom_key_store_connection.py).",
         "",
         "## 2. Wall time of a one-task playbook",
         "",
-        markdown_table(["playbook", "median", "runs"], [
-            ("`ansible.builtin.ping`", f"{timing['ping']:.3f} s", timing["runs"]),
-            ("`kms_custom_key_store_connection` on a CONNECTED store (1 DescribeCustomKeyStores call)", f"{timing['module']:.3f} s", timing["runs"]),
-            ("ratio", f"{timing['ratio']:.2f}", ""),
-        ]),
+        markdown_table(
+            ["playbook", "median", "runs"],
+            [
+                ("`ansible.builtin.ping`", f"{timing['ping']:.3f} s", timing["runs"]),
+                (
+                    "`kms_custom_key_store_connection` on a CONNECTED store (1 DescribeCustomKeyStores call)",
+                    f"{timing['module']:.3f} s",
+                    timing["runs"],
+                ),
+                ("ratio", f"{timing['ratio']:.2f}", ""),
+            ],
+        ),
         "",
         "Where the time goes: each process alone, median of the same number of runs, in turn.",
         "",
-        markdown_table(["process", "median"], [(f"`{name}`", f"{value * 1000:.0f} ms") for name, value in breakdown.items()]),
+        markdown_table(
+            ["process", "median"], [(f"`{name}`", f"{value * 1000:.0f} ms") for name, value in breakdown.items()]
+        ),
         "",
         f"- The playbook running the module takes {playbook_extra * 1000:.0f} ms more than the one running `ping`.",
         f"  {module_extra * 1000:.0f} ms of it is the module process (the connection module's AnsiballZ run minus ping's);",
@@ -138,10 +177,21 @@ def render(results, info, previous, seconds):
         "that saw CONNECTED (the module returns right after it); the playbook lag adds ansible-playbook's own exit.",
         "Predicted figures come from scripts/bench_schedule.py (`detection`), on the schedule the module's wait follows.",
         "",
-        markdown_table(["T", "lag", "target", "playbook lag", "Describe calls", "predicted calls", "predicted lag"], [
-            (f"{row['seconds']} s", f"{row['lag']:.2f} s", f"<= {row['target']:.1f} s", f"{row['playbook_lag']:.2f} s",
-             row["describe_calls"], row["predicted_calls"], f"{row['predicted_lag']:.1f} s") for row in results["lag"]
-        ]),
+        markdown_table(
+            ["T", "lag", "target", "playbook lag", "Describe calls", "predicted calls", "predicted lag"],
+            [
+                (
+                    f"{row['seconds']} s",
+                    f"{row['lag']:.2f} s",
+                    f"<= {row['target']:.1f} s",
+                    f"{row['playbook_lag']:.2f} s",
+                    row["describe_calls"],
+                    row["predicted_calls"],
+                    f"{row['predicted_lag']:.1f} s",
+                )
+                for row in results["lag"]
+            ],
+        ),
         "",
         "The calls include the first read of the store; the polls come 1 s after the connect call, then each",
         "min(30, max(2, 0.25 x t)) seconds after the poll at t (1, 3, 5, 7, 9, 11.3, 14.1, 17.6, 22.0, 27.5, 34.3 ... s).",
@@ -152,11 +202,29 @@ def render(results, info, previous, seconds):
         "Worst case: a connection of about T that ends just after the poll before T is seen at the poll at or after T.",
         "Best case: a connection that ends at a poll is seen by it (lag 0).",
         "",
-        markdown_table(["T", "polls around T", "worst lag", "bound max(2 s, 25 %), <= 30 s", "Describe calls (incl. the first read)",
-                        "lag at exactly T", "best lag"], [
-            (f"{row['seconds']} s", " and ".join(f"{at:.1f} s" for at in row["polls_around"]), f"{row['worst_lag']:.1f} s",
-             f"{row['bound']:.1f} s", row["worst_describe_calls"], f"{row['lag']:.1f} s", "0.0 s") for row in results["schedule"]
-        ]),
+        markdown_table(
+            [
+                "T",
+                "polls around T",
+                "worst lag",
+                "bound max(2 s, 25 %), <= 30 s",
+                "Describe calls (incl. the first read)",
+                "lag at exactly T",
+                "best lag",
+            ],
+            [
+                (
+                    f"{row['seconds']} s",
+                    " and ".join(f"{at:.1f} s" for at in row["polls_around"]),
+                    f"{row['worst_lag']:.1f} s",
+                    f"{row['bound']:.1f} s",
+                    row["worst_describe_calls"],
+                    f"{row['lag']:.1f} s",
+                    "0.0 s",
+                )
+                for row in results["schedule"]
+            ],
+        ),
         "",
         "tests/unit/plugins/module_utils/test_polling.py proves the bound for every T from 0 to 1200 s (0.1 s steps) and the",
         "53 polls of a 1200 s wait; tests/unit/scripts/test_bench_schedule.py asserts these figures.",
@@ -167,13 +235,26 @@ def render(results, info, previous, seconds):
         f"{fleet['connect_seconds']} s to connect each, made CONNECTED by one run of playbooks/fleet.yml: one inventory host per",
         f"(account, Region), `--forks {fleet['forks']}`; each host starts all its connections (`wait: false`), then waits for each.",
         "",
-        markdown_table(["run", "wall time", "target"], [
-            (f"playbooks/fleet.yml (median of {fleet['runs']}: {', '.join(f'{value:.1f}' for value in fleet['samples'])} s)",
-             f"{fleet['seconds']:.1f} s", f"<= 1.5 x {fleet['connect_seconds']} s + 10 s = {fleet['target']:.0f} s"),
-            (f"plain serial loop (`wait: true`, one store after the other), {fleet['serial_stores']} stores measured",
-             f"{fleet['serial_seconds']:.1f} s ({fleet['serial_per_store']:.1f} s a store)", ""),
-            (f"plain serial loop, {fleet['stores']} stores (measured time a store x {fleet['stores']})", f"{fleet['serial_for_fleet']:.0f} s", ""),
-        ]),
+        markdown_table(
+            ["run", "wall time", "target"],
+            [
+                (
+                    f"playbooks/fleet.yml (median of {fleet['runs']}: {', '.join(f'{value:.1f}' for value in fleet['samples'])} s)",
+                    f"{fleet['seconds']:.1f} s",
+                    f"<= 1.5 x {fleet['connect_seconds']} s + 10 s = {fleet['target']:.0f} s",
+                ),
+                (
+                    f"plain serial loop (`wait: true`, one store after the other), {fleet['serial_stores']} stores measured",
+                    f"{fleet['serial_seconds']:.1f} s ({fleet['serial_per_store']:.1f} s a store)",
+                    "",
+                ),
+                (
+                    f"plain serial loop, {fleet['stores']} stores (measured time a store x {fleet['stores']})",
+                    f"{fleet['serial_for_fleet']:.0f} s",
+                    "",
+                ),
+            ],
+        ),
         "",
         f"One store's time in the target is taken as its {fleet['connect_seconds']} s connection (the stricter reading); the serial",
         f"loop's measured time a store ({fleet['serial_per_store']:.1f} s) is that connection, the {fleet['serial_lag']:.0f} s the poll schedule takes",
@@ -183,23 +264,35 @@ def render(results, info, previous, seconds):
         f"KMS request rates per Region during the fleet runs (quota: {QUOTA_PER_SECOND} requests per second per operation,",
         "account and Region; the peak is the most requests in any one-second window, over all runs):",
         "",
-        markdown_table(["Region", "operation", "calls a run", "mean per second", "peak per second"], [
-            (region, operation, f"{figures['calls']:.0f}", f"{figures['mean']:.2f}", figures["peak"])
-            for (region, operation), figures in sorted(fleet["rates"].items())
-        ]),
+        markdown_table(
+            ["Region", "operation", "calls a run", "mean per second", "peak per second"],
+            [
+                (region, operation, f"{figures['calls']:.0f}", f"{figures['mean']:.2f}", figures["peak"])
+                for (region, operation), figures in sorted(fleet["rates"].items())
+            ],
+        ),
         "",
         "## 6. Peak memory",
         "",
-        markdown_table(["process", "peak RSS (median)"], [
-            ("connection module run on a CONNECTED store", f"{rss['connection module process']:.1f} MiB"),
-            ("`ansible.builtin.ping` module run, for reference", f"{rss['ping module process']:.1f} MiB"),
-            ("`python -c 'import boto3'`, for reference", f"{rss['import boto3']:.1f} MiB"),
-        ]),
+        markdown_table(
+            ["process", "peak RSS (median)"],
+            [
+                ("connection module run on a CONNECTED store", f"{rss['connection module process']:.1f} MiB"),
+                ("`ansible.builtin.ping` module run, for reference", f"{rss['ping module process']:.1f} MiB"),
+                ("`python -c 'import boto3'`, for reference", f"{rss['import boto3']:.1f} MiB"),
+            ],
+        ),
         "",
     ]
     if previous:
-        out += [f"The previous committed run (version {previous['version']}) measured {previous['rss_mib']:.1f} MiB.", ""]
-    out += [f"<!-- bench: {json.dumps({'version': info['collection'], 'rss_mib': round(rss['connection module process'], 1)})} -->", ""]
+        out += [
+            f"The previous committed run (version {previous['version']}) measured {previous['rss_mib']:.1f} MiB.",
+            "",
+        ]
+    out += [
+        f"<!-- bench: {json.dumps({'version': info['collection'], 'rss_mib': round(rss['connection module process'], 1)})} -->",
+        "",
+    ]
     return "\n".join(out)
 
 

@@ -67,7 +67,11 @@ def main():
             entry_points = yaml.safe_load(handle)["argument_specs"]
         for entry_point, spec in entry_points.items():
             page = role + "_role.html"
-            expect(page, ["ansible-collections-%s-role-entrypoint-%s" % (collection_anchor(collection_dir, role), entry_point)], "role entry points")
+            expect(
+                page,
+                ["ansible-collections-%s-role-entrypoint-%s" % (collection_anchor(collection_dir, role), entry_point)],
+                "role entry points",
+            )
             expect(page, anchors("parameter-%s--" % entry_point, spec.get("options"), "options"), "role options")
 
     if missing:

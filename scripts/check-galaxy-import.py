@@ -50,7 +50,9 @@ def main():
     print(output, end="")
 
     lines = output.splitlines()
-    problems = [line for line in lines if line.startswith(("WARNING:", "ERROR:", "CRITICAL:")) and not expected_error(line)]
+    problems = [
+        line for line in lines if line.startswith(("WARNING:", "ERROR:", "CRITICAL:")) and not expected_error(line)
+    ]
     if run.returncode != 0 or "Importer processing completed successfully" not in lines:
         problems.append("galaxy-importer did not complete the import (rc %d)" % run.returncode)
     if problems:

@@ -28,8 +28,18 @@ def main():
     try:
         print(f"Emulator of KMS and CloudHSM listening on {url}", flush=True)
         env = dict(os.environ, ANSIBLE_DISPLAY_SKIPPED_HOSTS="false")
-        command = ["ansible-playbook", "-i", "localhost,", "-c", "local",
-                   "-e", f"ansible_python_interpreter={sys.executable}", "-e", f"emulator_url={url}", PLAYBOOK]
+        command = [
+            "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "-e",
+            f"emulator_url={url}",
+            PLAYBOOK,
+        ]
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return 130

@@ -37,10 +37,14 @@ HSM_STATES = ("CREATE_IN_PROGRESS", "ACTIVE", "DEGRADED", "DELETE_IN_PROGRESS", 
 # CloudHsmInternalFailureException for transient faults on its side; amazon.aws's AWSRetry knows neither.
 RETRIED_ERROR_CODES = ["ThrottlingException", "CloudHsmInternalFailureException"]
 
-cloudhsm_retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=RETRIED_ERROR_CODES)
+cloudhsm_retry = AWSRetry.jittered_backoff(
+    retries=8, delay=1, max_delay=20, catch_extra_error_codes=RETRIED_ERROR_CODES
+)
 # CreateHsm is retried when throttled (AWS refused it before acting) but not after an internal failure:
 # the HSM may have been created all the same, and a second call would add, and bill, a second HSM.
-cloudhsm_create_retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=["ThrottlingException"])
+cloudhsm_create_retry = AWSRetry.jittered_backoff(
+    retries=8, delay=1, max_delay=20, catch_extra_error_codes=["ThrottlingException"]
+)
 
 
 class AnsibleCloudHSMError(AnsibleAWSError):
@@ -123,12 +127,16 @@ def normalize_cluster(cluster):
     cluster.pop("PreCoPassword", None)
     tag_list = cluster.pop("TagList", None) or []
     hsms = cluster.pop("Hsms", None) or []
-    result = boto3_resource_to_ansible_dict(cluster, transform_tags=False, force_tags=False, ignore_list=["SubnetMapping"])
+    result = boto3_resource_to_ansible_dict(
+        cluster, transform_tags=False, force_tags=False, ignore_list=["SubnetMapping"]
+    )
     result["hsms"] = [normalize_hsm(hsm) for hsm in hsms]
     result["tags"] = boto3_tag_list_to_ansible_dict(tag_list)
     active = active_hsms({"Hsms": hsms})
     result["active_hsm_count"] = len(active)
-    result["active_hsm_availability_zones"] = sorted(set(hsm["AvailabilityZone"] for hsm in active if hsm.get("AvailabilityZone")))
+    result["active_hsm_availability_zones"] = sorted(
+        set(hsm["AvailabilityZone"] for hsm in active if hsm.get("AvailabilityZone"))
+    )
     return result
 
 

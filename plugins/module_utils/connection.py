@@ -136,7 +136,12 @@ class ConnectionRunner(Runner):
             # reconnect_failed repairs a store found FAILED; a FAILED outcome of our own connect is reported.
             steps = decide(state, desired, wait, reconnect_failed and API_ACTIONS[CONNECT] not in self.actions)
             if steps is None:
-                raise self._failure(failure_sentence(self._name(entry), entry.get("ConnectionErrorCode"), entry.get("CustomKeyStoreType")), entry)
+                raise self._failure(
+                    failure_sentence(
+                        self._name(entry), entry.get("ConnectionErrorCode"), entry.get("CustomKeyStoreType")
+                    ),
+                    entry,
+                )
             if not steps:
                 break
             if self.check_mode:

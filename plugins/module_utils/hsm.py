@@ -63,7 +63,11 @@ def find_hsm(cluster, hsm_id=None, eni_id=None, eni_ip=None):
     for hsm in cluster.get("Hsms") or []:
         if hsm.get("State") == "DELETED":
             continue
-        if (hsm_id and hsm.get("HsmId") == hsm_id) or (eni_id and hsm.get("EniId") == eni_id) or (eni_ip and hsm.get("EniIp") == eni_ip):
+        if (
+            (hsm_id and hsm.get("HsmId") == hsm_id)
+            or (eni_id and hsm.get("EniId") == eni_id)
+            or (eni_ip and hsm.get("EniIp") == eni_ip)
+        ):
             return hsm
     return None
 
@@ -90,7 +94,13 @@ def diff_view(hsm):
     """What diff shows of an HSM: {"state": "absent"} when there is none."""
     if not hsm or hsm.get("State") == "DELETED":
         return {"state": "absent"}
-    keys = (("HsmId", "hsm_id"), ("AvailabilityZone", "availability_zone"), ("SubnetId", "subnet_id"), ("EniIp", "eni_ip"), ("State", "state"))
+    keys = (
+        ("HsmId", "hsm_id"),
+        ("AvailabilityZone", "availability_zone"),
+        ("SubnetId", "subnet_id"),
+        ("EniIp", "eni_ip"),
+        ("State", "state"),
+    )
     return dict((name, hsm[key]) for key, name in keys if hsm.get(key))
 
 
@@ -109,7 +119,9 @@ class HsmRunner(Runner):
     polls (the poll schedule's delays) until the HSM is ACTIVE or gone. sleep and clock are injectable for tests.
     """
 
-    def __init__(self, client, cluster_id, region, check_mode=False, sleep=time.sleep, clock=time.monotonic, create_client=None):
+    def __init__(
+        self, client, cluster_id, region, check_mode=False, sleep=time.sleep, clock=time.monotonic, create_client=None
+    ):
         super().__init__(client, region, check_mode, sleep, clock, create_client)
         self.cluster_id = cluster_id
         self.warnings = []
@@ -136,7 +148,12 @@ class HsmRunner(Runner):
         if self.check_mode:
             self.actions = [API_ACTIONS[step] for step in steps if step in API_ACTIONS]
             if CREATE in steps:
-                hsm = {"ClusterId": self.cluster_id, "AvailabilityZone": zone, "SubnetId": subnet, "State": "CREATE_IN_PROGRESS"}
+                hsm = {
+                    "ClusterId": self.cluster_id,
+                    "AvailabilityZone": zone,
+                    "SubnetId": subnet,
+                    "State": "CREATE_IN_PROGRESS",
+                }
                 if ip_address:
                     hsm["EniIp"] = ip_address
             return self._result(with_state(hsm, "ACTIVE") if WAIT in steps else hsm)

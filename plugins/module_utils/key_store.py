@@ -89,7 +89,11 @@ class KeyStoreRunner(Runner):
             raise RunFailure(problem)
         self._start_clock(params["wait_timeout"])
         store_id = params.get("custom_key_store_id")
-        selector, label = ({"CustomKeyStoreId": store_id}, store_id) if store_id else ({"CustomKeyStoreName": params[NAME]}, params[NAME])
+        selector, label = (
+            ({"CustomKeyStoreId": store_id}, store_id)
+            if store_id
+            else ({"CustomKeyStoreName": params[NAME]}, params[NAME])
+        )
         entry = describe_custom_key_store(self.client, selector, label)
         if params["state"] == "absent":
             return self._absent(entry, params)
@@ -198,12 +202,15 @@ class KeyStoreRunner(Runner):
         last = entry
         for last in self._polls(lambda: describe_custom_key_store(self.client, selector, name)):
             if last is None:
-                raise RunFailure(f"Custom key store {name} was deleted in {self.region} while this task waited to update it.")
+                raise RunFailure(
+                    f"Custom key store {name} was deleted in {self.region} while this task waited to update it."
+                )
             if last["ConnectionState"] not in SETTLING:
                 return last
         waited_for = f"custom key store {name} to leave {last['ConnectionState']} before updating it"
         raise RunFailure(
-            timeout_sentence(self._elapsed(), waited_for, last["ConnectionState"]), custom_key_store=normalize_custom_key_store(last)
+            timeout_sentence(self._elapsed(), waited_for, last["ConnectionState"]),
+            custom_key_store=normalize_custom_key_store(last),
         )
 
     # -- delete -------------------------------------------------------------------
@@ -266,7 +273,9 @@ class KeyStoreRunner(Runner):
         if reconnect:
             try:
                 self._connection(entry, "connected", wait=params["wait"])
-                message += f" Custom key store {entry['CustomKeyStoreName']} was connected again, as it was before the task."
+                message += (
+                    f" Custom key store {entry['CustomKeyStoreName']} was connected again, as it was before the task."
+                )
             except (RunFailure, AnsibleKMSError) as error:
                 detail = error.message if isinstance(error, RunFailure) else explain_aws_error(error)
                 message += f" Connecting custom key store {entry['CustomKeyStoreName']} again failed too: {detail}"

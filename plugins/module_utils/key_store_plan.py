@@ -51,7 +51,12 @@ CREATE_REQUIRES = {
 # UpdateCustomKeyStore members AWS accepts only while the store is DISCONNECTED.
 NEEDS_DISCONNECTED = {
     CLOUDHSM: ("CloudHsmClusterId", "KeyStorePassword"),
-    XKS: ("XksProxyUriEndpoint", "XksProxyConnectivity", "XksProxyVpcEndpointServiceName", "XksProxyVpcEndpointServiceOwner"),
+    XKS: (
+        "XksProxyUriEndpoint",
+        "XksProxyConnectivity",
+        "XksProxyVpcEndpointServiceName",
+        "XksProxyVpcEndpointServiceOwner",
+    ),
 }
 SECRET_MEMBERS = ("KeyStorePassword", "XksProxyAuthenticationCredential")
 
@@ -145,7 +150,11 @@ def updated_entry(entry, changes, state):
 
 def created_entry(name, request):
     """The Describe entry a new store would have (no ID or creation date: AWS chooses them)."""
-    entry = {"CustomKeyStoreName": name, "CustomKeyStoreType": request["CustomKeyStoreType"], "ConnectionState": "DISCONNECTED"}
+    entry = {
+        "CustomKeyStoreName": name,
+        "CustomKeyStoreType": request["CustomKeyStoreType"],
+        "ConnectionState": "DISCONNECTED",
+    }
     if request["CustomKeyStoreType"] == CLOUDHSM:
         entry["CloudHsmClusterId"] = request["CloudHsmClusterId"]
         entry["TrustAnchorCertificate"] = request["TrustAnchorCertificate"]

@@ -79,7 +79,9 @@ def normalize_custom_key_store(entry):
 # internal error the store may exist already. KMS answers a repeat of an identical CloudHSM create with the
 # existing store's ID only while that store is DISCONNECTED (KMS Developer Guide, "Creating an AWS CloudHSM
 # key store"); an external key store, or a store in another state, would answer "name in use".
-kms_create_retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=["ThrottlingException"])
+kms_create_retry = AWSRetry.jittered_backoff(
+    retries=8, delay=1, max_delay=20, catch_extra_error_codes=["ThrottlingException"]
+)
 
 
 @KMSErrorHandler.common_error_handler("create custom key store {custom_key_store_name}")

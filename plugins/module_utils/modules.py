@@ -5,11 +5,11 @@
 
 """The base class every module of this collection is built on."""
 
-from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import aws_error_advice
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 COLLECTION_NAME = "awskms.custom_key_store"
 COLLECTION_VERSION = "0.1.0"

@@ -25,7 +25,10 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store_
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store_plan import join
 
 # The CloudHSM cluster ID, as KMS (CloudHsmClusterIdType) and CloudHSM (ClusterId) both define it.
-_CLUSTER_ID = (re.compile(r"cluster-[2-7a-zA-Z]{11,16}", re.ASCII), "cluster- followed by 11 to 16 letters or digits 2 to 7")
+_CLUSTER_ID = (
+    re.compile(r"cluster-[2-7a-zA-Z]{11,16}", re.ASCII),
+    "cluster- followed by 11 to 16 letters or digits 2 to 7",
+)
 _IPV4 = (re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", re.ASCII), "an IPv4 address, for example 10.0.1.4")
 
 # option -> (pattern, what it must be). None of these options is a secret, so a wrong value may be shown.
@@ -55,15 +58,19 @@ FORMATS = {
     "eni_ip": _IPV4,
     "ip_address": _IPV4,
 }
-KMS_FORMATS = (NAME, "custom_key_store_id") + tuple(option for option, _member, _key in CLOUDHSM_FIELDS[:2] + XKS_FIELDS[:-1]
-                                                    if option in FORMATS)
+KMS_FORMATS = (NAME, "custom_key_store_id") + tuple(
+    option for option, _member, _key in CLOUDHSM_FIELDS[:2] + XKS_FIELDS[:-1] if option in FORMATS
+)
 HSM_FORMATS = ("cluster_id", "hsm_id", "eni_id", "eni_ip", "ip_address")
 
 # The secrets' shapes: a wrong secret is refused here, never echoed (the sentence names the shape only).
 _SHAPES = {
     "key_store_password": (re.compile(r"^.{7,32}$", re.S), "7 to 32 characters"),
     "access_key_id": (re.compile(r"^[A-Z2-7]{20,30}$"), "20 to 30 characters of A-Z and 2-7"),
-    "raw_secret_access_key": (re.compile(r"^[a-zA-Z0-9/+=]{43,64}$"), "43 to 64 characters of A-Z, a-z, 0-9, /, + and ="),
+    "raw_secret_access_key": (
+        re.compile(r"^[a-zA-Z0-9/+=]{43,64}$"),
+        "43 to 64 characters of A-Z, a-z, 0-9, /, + and =",
+    ),
 }
 
 HSM_PRESENT_OPTIONS = ("availability_zone", "subnet_id", "ip_address")
@@ -124,7 +131,9 @@ def hsm_problem(params):
 def key_store_problem(params):
     """kms_custom_key_store: what no AWS call can make right."""
     credential = params.get(CREDENTIAL)
-    problem = empty_problem(params, (NAME, "custom_key_store_id") + tuple(field[0] for field in CLOUDHSM_FIELDS + XKS_FIELDS[:-1]))
+    problem = empty_problem(
+        params, (NAME, "custom_key_store_id") + tuple(field[0] for field in CLOUDHSM_FIELDS + XKS_FIELDS[:-1])
+    )
     if problem:
         return problem
     for sub in ("access_key_id", "raw_secret_access_key"):
@@ -150,7 +159,9 @@ def key_store_problem(params):
     if params.get("xks_proxy_connectivity") == PUBLIC_ENDPOINT:
         # (VPC_ENDPOINT_SERVICE without a service name is checked against the store, which may have one.)
         problem = connectivity_problem(params, PUBLIC_ENDPOINT)
-    return problem or format_problem(params, [option for option in KMS_FORMATS if option not in (NAME, "custom_key_store_id")])
+    return problem or format_problem(
+        params, [option for option in KMS_FORMATS if option not in (NAME, "custom_key_store_id")]
+    )
 
 
 def connectivity_problem(params, connectivity, vpc_service_name=None):
@@ -162,7 +173,9 @@ def connectivity_problem(params, connectivity, vpc_service_name=None):
             f"{VPC_ENDPOINT_SERVICE}, and the store's connectivity is {PUBLIC_ENDPOINT}: remove "
             f"{'it' if len(vpc_options) == 1 else 'them'}, or set xks_proxy_connectivity: {VPC_ENDPOINT_SERVICE}."
         )
-    if connectivity == VPC_ENDPOINT_SERVICE and not (params.get("xks_proxy_vpc_endpoint_service_name") or vpc_service_name):
+    if connectivity == VPC_ENDPOINT_SERVICE and not (
+        params.get("xks_proxy_vpc_endpoint_service_name") or vpc_service_name
+    ):
         return (
             f"xks_proxy_connectivity {VPC_ENDPOINT_SERVICE} needs xks_proxy_vpc_endpoint_service_name: "
             "set it to the name of the VPC endpoint service of the proxy."

@@ -25,9 +25,9 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports a missing SDK.
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 FIRST_POLL = 1.0
 MIN_GAP = 2.0

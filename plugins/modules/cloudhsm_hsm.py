@@ -226,7 +226,9 @@ def main():
     )
     params = module.params
     module.fail_on_problem(
-        empty_problem(params, ("cluster_id",) + HSM_PRESENT_OPTIONS + HSM_ABSENT_OPTIONS) or wait_timeout_problem(params) or hsm_problem(params)
+        empty_problem(params, ("cluster_id",) + HSM_PRESENT_OPTIONS + HSM_ABSENT_OPTIONS)
+        or wait_timeout_problem(params)
+        or hsm_problem(params)
     )
 
     runner = HsmRunner(
@@ -256,7 +258,9 @@ def main():
     except RunFailure as failure:
         module.fail_json(msg=failure.message, **failure.result)
     except AnsibleCloudHSMError as error:
-        module.fail_aws_error(error, changed=bool(runner.actions), cluster_id=params["cluster_id"], actions=runner.actions)
+        module.fail_aws_error(
+            error, changed=bool(runner.actions), cluster_id=params["cluster_id"], actions=runner.actions
+        )
     for warning in runner.warnings:
         module.warn(warning)
     module.exit_json(**result)

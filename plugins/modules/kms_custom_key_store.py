@@ -285,8 +285,8 @@ actions:
   sample: [DisconnectCustomKeyStore, UpdateCustomKeyStore, ConnectCustomKeyStore]
 """
 
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import argument_spec
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreRunner
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import argument_spec
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
@@ -299,12 +299,17 @@ def main():
     module.fail_on_problem(botocore_problem(module.params, module.botocore_at_least))
 
     runner = KeyStoreRunner(
-        module.wait_client("kms"), module.region, check_mode=module.check_mode, create_client=lambda: module.single_attempt_client("kms")
+        module.wait_client("kms"),
+        module.region,
+        check_mode=module.check_mode,
+        create_client=lambda: module.single_attempt_client("kms"),
     )
     try:
         result = runner.run(module.params)
     except RunFailure as failure:
-        module.fail_json(msg=failure.message, **dict(dict(changed=bool(runner.actions), actions=runner.actions), **failure.result))
+        module.fail_json(
+            msg=failure.message, **dict(dict(changed=bool(runner.actions), actions=runner.actions), **failure.result)
+        )
     except AnsibleKMSError as error:
         module.fail_json(msg=explain_aws_error(error), changed=bool(runner.actions), actions=runner.actions)
     module.exit_json(**result)

@@ -223,7 +223,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    module.fail_on_problem(empty_problem(params, ("custom_key_store_id", "custom_key_store_name")) or wait_timeout_problem(params))
+    module.fail_on_problem(
+        empty_problem(params, ("custom_key_store_id", "custom_key_store_name")) or wait_timeout_problem(params)
+    )
 
     selector, label = store_selector(params["custom_key_store_id"], params["custom_key_store_name"])
     runner = ConnectionRunner(module.wait_client("kms"), selector, label, module.region, check_mode=module.check_mode)

@@ -170,7 +170,9 @@ def main():
     )
     module.fail_on_problem(empty_problem(module.params, ("custom_key_store_id", "custom_key_store_name")))
     try:
-        entries = describe_stores(module.client("kms"), module.params["custom_key_store_id"], module.params["custom_key_store_name"])
+        entries = describe_stores(
+            module.client("kms"), module.params["custom_key_store_id"], module.params["custom_key_store_name"]
+        )
     except AnsibleKMSError as error:
         module.fail_aws_error(error)
     module.exit_json(changed=False, custom_key_stores=[info_entry(entry) for entry in entries], region=module.region)

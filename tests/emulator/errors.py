@@ -9,8 +9,8 @@ the code (None for errors of the JSON 1.1 protocol itself), so a rule raises
 ``ControlError`` is the control API's own refusal (HTTP 400 ``{"error": ...}``).
 """
 
-KMS = 'kms'
-CLOUDHSM = 'cloudhsmv2'
+KMS = "kms"
+CLOUDHSM = "cloudhsmv2"
 
 
 class ControlError(ValueError):
@@ -31,17 +31,19 @@ class AwsError(Exception):
 
 # -- the JSON 1.1 protocol (any service) ------------------------------------------
 
+
 class SerializationError(AwsError):
-    code = 'SerializationException'
+    code = "SerializationException"
 
 
 class UnknownOperationError(AwsError):
-    code = 'UnknownOperationException'
+    code = "UnknownOperationException"
 
 
 class ValidationError(AwsError):
     """A request that breaks the model, or parameters that do not fit together."""
-    code = 'ValidationException'
+
+    code = "ValidationException"
 
 
 class ThrottlingError(AwsError):
@@ -54,118 +56,121 @@ class ThrottlingError(AwsError):
 
 class InternalFailureError(AwsError):
     """An internal fault of a request whose service is not known."""
-    code = 'InternalFailure'
+
+    code = "InternalFailure"
     status = 500
 
 
 # -- KMS ------------------------------------------------------------------------------
+
 
 class KmsError(AwsError):
     service = KMS
 
 
 class KmsInternalError(KmsError):
-    code = 'KMSInternalException'
+    code = "KMSInternalException"
     status = 500
 
 
 class CustomKeyStoreNotFoundError(KmsError):
-    code = 'CustomKeyStoreNotFoundException'
+    code = "CustomKeyStoreNotFoundException"
 
 
 class CustomKeyStoreInvalidStateError(KmsError):
-    code = 'CustomKeyStoreInvalidStateException'
+    code = "CustomKeyStoreInvalidStateException"
 
 
 class CustomKeyStoreNameInUseError(KmsError):
-    code = 'CustomKeyStoreNameInUseException'
+    code = "CustomKeyStoreNameInUseException"
 
 
 class CustomKeyStoreHasCMKsError(KmsError):
-    code = 'CustomKeyStoreHasCMKsException'
+    code = "CustomKeyStoreHasCMKsException"
 
 
 class LimitExceededError(KmsError):
-    code = 'LimitExceededException'
+    code = "LimitExceededException"
 
 
 class InvalidMarkerError(KmsError):
-    code = 'InvalidMarkerException'
+    code = "InvalidMarkerException"
 
 
 class CloudHsmClusterNotFoundError(KmsError):
-    code = 'CloudHsmClusterNotFoundException'
+    code = "CloudHsmClusterNotFoundException"
 
 
 class CloudHsmClusterInUseError(KmsError):
-    code = 'CloudHsmClusterInUseException'
+    code = "CloudHsmClusterInUseException"
 
 
 class CloudHsmClusterNotActiveError(KmsError):
-    code = 'CloudHsmClusterNotActiveException'
+    code = "CloudHsmClusterNotActiveException"
 
 
 class CloudHsmClusterNotRelatedError(KmsError):
-    code = 'CloudHsmClusterNotRelatedException'
+    code = "CloudHsmClusterNotRelatedException"
 
 
 class CloudHsmClusterInvalidConfigurationError(KmsError):
-    code = 'CloudHsmClusterInvalidConfigurationException'
+    code = "CloudHsmClusterInvalidConfigurationException"
 
 
 class IncorrectTrustAnchorError(KmsError):
-    code = 'IncorrectTrustAnchorException'
+    code = "IncorrectTrustAnchorException"
 
 
 class XksProxyUriInUseError(KmsError):
-    code = 'XksProxyUriInUseException'
+    code = "XksProxyUriInUseException"
 
 
 class XksProxyUriEndpointInUseError(KmsError):
-    code = 'XksProxyUriEndpointInUseException'
+    code = "XksProxyUriEndpointInUseException"
 
 
 class XksProxyVpcEndpointServiceInUseError(KmsError):
-    code = 'XksProxyVpcEndpointServiceInUseException'
+    code = "XksProxyVpcEndpointServiceInUseException"
 
 
 class XksProxyUriUnreachableError(KmsError):
-    code = 'XksProxyUriUnreachableException'
+    code = "XksProxyUriUnreachableException"
 
 
 class XksProxyIncorrectAuthenticationCredentialError(KmsError):
-    code = 'XksProxyIncorrectAuthenticationCredentialException'
+    code = "XksProxyIncorrectAuthenticationCredentialException"
 
 
 class XksProxyInvalidConfigurationError(KmsError):
-    code = 'XksProxyInvalidConfigurationException'
+    code = "XksProxyInvalidConfigurationException"
 
 
 class XksProxyInvalidResponseError(KmsError):
-    code = 'XksProxyInvalidResponseException'
+    code = "XksProxyInvalidResponseException"
 
 
 # -- CloudHSM v2 ------------------------------------------------------------------------
+
 
 class CloudHsmError(AwsError):
     service = CLOUDHSM
 
 
 class CloudHsmInternalFailureError(CloudHsmError):
-    code = 'CloudHsmInternalFailureException'
+    code = "CloudHsmInternalFailureException"
     status = 500
 
 
 class CloudHsmInvalidRequestError(CloudHsmError):
-    code = 'CloudHsmInvalidRequestException'
+    code = "CloudHsmInvalidRequestException"
 
 
 class CloudHsmResourceLimitExceededError(CloudHsmError):
-    code = 'CloudHsmResourceLimitExceededException'
+    code = "CloudHsmResourceLimitExceededException"
 
 
 class CloudHsmResourceNotFoundError(CloudHsmError):
-    code = 'CloudHsmResourceNotFoundException'
+    code = "CloudHsmResourceNotFoundException"
 
 
 _INTERNAL_ERRORS = {KMS: KmsInternalError, CLOUDHSM: CloudHsmInternalFailureError}

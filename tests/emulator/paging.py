@@ -11,19 +11,19 @@ import binascii
 
 
 def _encode_token(kind, seq):
-    return base64.urlsafe_b64encode(('%s:%d' % (kind, seq)).encode('ascii')).decode('ascii')
+    return base64.urlsafe_b64encode(("%s:%d" % (kind, seq)).encode("ascii")).decode("ascii")
 
 
 def _decode_token(token, kind, error_class):
     """The creation sequence number a page starts at; ``error_class`` when the token is not ours."""
     try:
-        text = base64.urlsafe_b64decode(token.encode('ascii')).decode('ascii')
-        token_kind, _colon, seq = text.partition(':')
+        text = base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii")
+        token_kind, _colon, seq = text.partition(":")
         if token_kind == kind:
             return int(seq)
     except (binascii.Error, UnicodeError, ValueError):
         pass
-    raise error_class('The pagination token %r is not valid; pass the token the previous page returned.' % token)
+    raise error_class("The pagination token %r is not valid; pass the token the previous page returned." % token)
 
 
 def paginate(items, token, limit, kind, error_class):

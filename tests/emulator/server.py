@@ -15,19 +15,28 @@ import socket
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
-from . import control, wire
-from .errors import AwsError, ControlError, ThrottlingError, internal_error
-from .world import Regions, Settings, check_region, is_region_name
+from . import control
+from . import wire
+from .errors import AwsError
+from .errors import ControlError
+from .errors import ThrottlingError
+from .errors import internal_error
+from .world import Regions
+from .world import Settings
+from .world import check_region
+from .world import is_region_name
 
-CONTROL_PREFIX = '/_emulator/'
-DEFAULT_HOST = '127.0.0.1'
+CONTROL_PREFIX = "/_emulator/"
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4599
 MAX_LOGGED_REQUESTS = 10000
 MAX_LATENCY_SECONDS = 600
-JSON_CONTENT_TYPE = 'application/json'
+JSON_CONTENT_TYPE = "application/json"
 
 LOG = logging.getLogger(__name__)
 
@@ -47,32 +56,38 @@ class Faults:
 
     def configure(self, spec):
         """Replace the fault configuration (``{}`` clears it); all or nothing."""
-        fields = control.Fields(spec, 'faults')
+        fields = control.Fields(spec, "faults")
         config = {
-            'throttle_ratio': fields.get('throttle_ratio', 'number', default=0.0),
-            'error_ratio': fields.get('error_ratio', 'number', default=0.0),
-            'latency_seconds': fields.get('latency_seconds', 'number', default=0.0),
-            'throttle_code': fields.get('throttle_code', 'string', default=wire.DEFAULT_THROTTLING_CODE, choices=wire.THROTTLING_CODES),
-            'operations': fields.get('operations', 'list'),
-            'regions': fields.get('regions', 'list'),
-            'seed': fields.get('seed', 'integer'),
+            "throttle_ratio": fields.get("throttle_ratio", "number", default=0.0),
+            "error_ratio": fields.get("error_ratio", "number", default=0.0),
+            "latency_seconds": fields.get("latency_seconds", "number", default=0.0),
+            "throttle_code": fields.get(
+                "throttle_code", "string", default=wire.DEFAULT_THROTTLING_CODE, choices=wire.THROTTLING_CODES
+            ),
+            "operations": fields.get("operations", "list"),
+            "regions": fields.get("regions", "list"),
+            "seed": fields.get("seed", "integer"),
         }
         fields.done()
-        for name in ('throttle_ratio', 'error_ratio'):
+        for name in ("throttle_ratio", "error_ratio"):
             if not 0 <= config[name] <= 1:
                 raise ControlError('"%s" must be between 0 and 1.' % name)
-        if not 0 <= config['latency_seconds'] <= MAX_LATENCY_SECONDS:
+        if not 0 <= config["latency_seconds"] <= MAX_LATENCY_SECONDS:
             raise ControlError('"latency_seconds" must be between 0 and %d.' % MAX_LATENCY_SECONDS)
-        if config['operations'] is not None:
+        if config["operations"] is not None:
             known = set(wire.operation_names(wire.KMS)) | set(wire.operation_names(wire.CLOUDHSM))
-            unknown = [name for name in config['operations'] if name not in known]
+            unknown = [name for name in config["operations"] if name not in known]
             if unknown:
-                raise ControlError('"operations" names operations neither KMS nor CloudHSM v2 has: %s.' % ', '.join(map(str, unknown)))
-        wrong = [region for region in config['regions'] or () if not is_region_name(region)]
+                raise ControlError(
+                    '"operations" names operations neither KMS nor CloudHSM v2 has: %s.' % ", ".join(map(str, unknown))
+                )
+        wrong = [region for region in config["regions"] or () if not is_region_name(region)]
         if wrong:
-            raise ControlError('"regions" must list Region names such as us-east-1, not %s.' % ', '.join(map(repr, wrong)))
+            raise ControlError(
+                '"regions" must list Region names such as us-east-1, not %s.' % ", ".join(map(repr, wrong))
+            )
         self.spec = config
-        self._random = random.Random(config['seed'])
+        self._random = random.Random(config["seed"])
 
     def as_dict(self):
         """The current configuration."""
@@ -80,18 +95,18 @@ class Faults:
 
     def draw(self, service, operation, region=None):
         """(latency in seconds, an ``errors.AwsError`` or None) for one request in ``region``."""
-        operations = self.spec['operations']
+        operations = self.spec["operations"]
         if operations is not None and operation not in operations:
             return 0.0, None
-        regions = self.spec['regions']
+        regions = self.spec["regions"]
         if regions is not None and region not in regions:
             return 0.0, None
         error = None
-        if self.spec['throttle_ratio'] and self._random.random() < self.spec['throttle_ratio']:
-            error = ThrottlingError(self.spec['throttle_code'], 'Rate exceeded (injected by the emulator).')
-        elif self.spec['error_ratio'] and self._random.random() < self.spec['error_ratio']:
-            error = internal_error(service, 'Internal failure (injected by the emulator).')
-        return self.spec['latency_seconds'], error
+        if self.spec["throttle_ratio"] and self._random.random() < self.spec["throttle_ratio"]:
+            error = ThrottlingError(self.spec["throttle_code"], "Rate exceeded (injected by the emulator).")
+        elif self.spec["error_ratio"] and self._random.random() < self.spec["error_ratio"]:
+            error = internal_error(service, "Internal failure (injected by the emulator).")
+        return self.spec["latency_seconds"], error
 
 
 class RequestLog:
@@ -104,13 +119,13 @@ class RequestLog:
     def add(self, entry):
         """Number and keep one entry."""
         self.last_seq += 1
-        numbered = {'seq': self.last_seq}
+        numbered = {"seq": self.last_seq}
         numbered.update(entry)
         self._entries.append(numbered)
 
     def since(self, seq):
         """Entries numbered after ``seq``."""
-        return [dict(entry) for entry in self._entries if entry['seq'] > seq]
+        return [dict(entry) for entry in self._entries if entry["seq"] > seq]
 
     def clear(self):
         """Forget the entries; numbering continues so earlier ``since`` values stay meaningful."""
@@ -146,8 +161,8 @@ class Emulator:
         except AwsError as error:
             (status, body), code = wire.render_error(error), error.code
         except Exception:  # a bug must cost one request, not the server
-            LOG.exception('internal error while handling %s', operation)
-            error = internal_error(service, 'The emulator failed internally.')
+            LOG.exception("internal error while handling %s", operation)
+            error = internal_error(service, "The emulator failed internally.")
             (status, body), code = wire.render_error(error), error.code
         self._log(received, service, operation, region, params, status, code)
         return status, body
@@ -164,7 +179,7 @@ class Emulator:
             operation = operation_model.name
         except AwsError:
             pass
-        self._log(time.time(), service, operation, region, None, None, 'ConnectionClosedByEmulator')
+        self._log(time.time(), service, operation, region, None, None, "ConnectionClosedByEmulator")
         return True
 
     def _inject_faults(self, service, operation, region):
@@ -177,69 +192,69 @@ class Emulator:
 
     def _log(self, received, service, operation, region, params, status, code):
         entry = {
-            'time': received,
-            'service': service,
-            'operation': operation,
-            'region': region,
-            'params': wire.redact(params) if params is not None else None,
-            'status': status,
-            'error_code': code,
-            'mutating': bool(operation) and wire.is_mutating(operation),
+            "time": received,
+            "service": service,
+            "operation": operation,
+            "region": region,
+            "params": wire.redact(params) if params is not None else None,
+            "status": status,
+            "error_code": code,
+            "mutating": bool(operation) and wire.is_mutating(operation),
         }
         with self.lock:
             self.requests.add(entry)
-        LOG.info('%s %s.%s -> %s %s', region, service, operation, status, code or '')
+        LOG.info("%s %s.%s -> %s %s", region, service, operation, status, code or "")
 
     # -- control API -----------------------------------------------------------------
 
     def _control_routes(self):
         routes = {
-            ('GET', 'health'): lambda query, body: {'ok': True},
-            ('POST', 'reset'): self._reset,
-            ('POST', 'seed'): lambda query, body: self.regions.seed(body),
-            ('GET', 'world'): lambda query, body: self.regions.dump(_query_region(query)),
-            ('GET', 'settings'): lambda query, body: self.regions.settings.as_dict(),
-            ('POST', 'settings'): self._update_settings,
-            ('GET', 'faults'): lambda query, body: self.faults.as_dict(),
-            ('POST', 'faults'): self._configure_faults,
-            ('GET', 'requests'): self._list_requests,
-            ('DELETE', 'requests'): self._clear_requests,
+            ("GET", "health"): lambda query, body: {"ok": True},
+            ("POST", "reset"): self._reset,
+            ("POST", "seed"): lambda query, body: self.regions.seed(body),
+            ("GET", "world"): lambda query, body: self.regions.dump(_query_region(query)),
+            ("GET", "settings"): lambda query, body: self.regions.settings.as_dict(),
+            ("POST", "settings"): self._update_settings,
+            ("GET", "faults"): lambda query, body: self.faults.as_dict(),
+            ("POST", "faults"): self._configure_faults,
+            ("GET", "requests"): self._list_requests,
+            ("DELETE", "requests"): self._clear_requests,
         }
         for action in control.ACTIONS:
-            routes[('POST', action)] = _action_route(self.regions, action)
+            routes[("POST", action)] = _action_route(self.regions, action)
         return routes
 
     def control_request(self, method, path, raw_body):
         """Answer one control-API request: (HTTP status, JSON-able payload). Never raises."""
         parts = urlsplit(path)
-        name = parts.path[len(CONTROL_PREFIX):].strip('/')
+        name = parts.path[len(CONTROL_PREFIX) :].strip("/")
         handler = self._routes.get((method, name))
         if handler is None:
             methods = sorted(m for m, n in self._routes if n == name)
             if methods:
-                return 405, {'error': '%s %s is not supported; use %s.' % (method, parts.path, ' or '.join(methods))}
-            return 404, {'error': 'Unknown control path %s; see the emulator README for the control API.' % parts.path}
+                return 405, {"error": "%s %s is not supported; use %s." % (method, parts.path, " or ".join(methods))}
+            return 404, {"error": "Unknown control path %s; see the emulator README for the control API." % parts.path}
         try:
             body = _control_body(raw_body)
             with self.lock:
                 return 200, handler(parse_qs(parts.query), body)
         except ControlError as exc:
-            return 400, {'error': str(exc)}
+            return 400, {"error": str(exc)}
         except Exception:  # a bug must cost one request, not the server
-            LOG.exception('internal error in control request %s %s', method, path)
-            return 500, {'error': 'The emulator failed internally; see its standard error.'}
+            LOG.exception("internal error in control request %s %s", method, path)
+            return 500, {"error": "The emulator failed internally; see its standard error."}
 
     def _reset(self, query, body):
-        fields = control.Fields(body, 'reset')
-        region = fields.get('region', 'string')
+        fields = control.Fields(body, "reset")
+        region = fields.get("region", "string")
         fields.done()
         if region is not None:
-            check_region(region, 'reset')
+            check_region(region, "reset")
         self.regions.reset(region)
         if region is None:
             self.faults.configure({})
             self.requests.clear()
-        return {'reset': region or 'all'}
+        return {"reset": region or "all"}
 
     def _update_settings(self, query, body):
         self.regions.settings.update(body)
@@ -250,20 +265,22 @@ class Emulator:
         return self.faults.as_dict()
 
     def _list_requests(self, query, body):
-        since = query.get('since', ['0'])[-1]
-        if not since.lstrip('-').isdigit():
+        since = query.get("since", ["0"])[-1]
+        if not since.lstrip("-").isdigit():
             raise ControlError('"since" must be a request sequence number.')
-        return {'requests': self.requests.since(int(since)), 'last_seq': self.requests.last_seq}
+        return {"requests": self.requests.since(int(since)), "last_seq": self.requests.last_seq}
 
     def _clear_requests(self, query, body):
         self.requests.clear()
-        return {'last_seq': self.requests.last_seq}
+        return {"last_seq": self.requests.last_seq}
 
 
 def _action_route(regions, action):
     """A control route running one operator action of ``control.ACTIONS``."""
+
     def run(query, body):
         return regions.control(action, body)
+
     return run
 
 
@@ -271,25 +288,26 @@ def _control_body(raw_body):
     if not raw_body or not raw_body.strip():
         return {}
     try:
-        return json.loads(raw_body.decode('utf-8'))
+        return json.loads(raw_body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ControlError('The request body is not valid JSON: %s.' % exc)
+        raise ControlError("The request body is not valid JSON: %s." % exc)
 
 
 def _query_region(query):
-    return check_region(query.get('region', [None])[-1], 'world')
+    return check_region(query.get("region", [None])[-1], "world")
 
 
 # ---------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------
 
+
 class EmulatorHandler(BaseHTTPRequestHandler):
     """Routes ``/_emulator/...`` to the control API and everything else to the AWS endpoint."""
 
-    protocol_version = 'HTTP/1.1'  # keep-alive, as boto3 expects
-    server_version = 'awskms-emulator'
-    sys_version = ''
+    protocol_version = "HTTP/1.1"  # keep-alive, as boto3 expects
+    server_version = "awskms-emulator"
+    sys_version = ""
     timeout = 300  # idle keep-alive connections end eventually
     # One write per response and no Nagle delay: otherwise delayed ACKs add ~40 ms to every call.
     wbufsize = -1
@@ -297,15 +315,15 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         """AWS requests and control actions."""
-        self._dispatch('POST')
+        self._dispatch("POST")
 
     def do_GET(self):
         """Control reads."""
-        self._dispatch('GET')
+        self._dispatch("GET")
 
     def do_DELETE(self):
         """Control deletions."""
-        self._dispatch('DELETE')
+        self._dispatch("DELETE")
 
     def log_message(self, format, *args):
         """Quiet: no per-request lines on standard error (``--verbose`` logs AWS requests instead)."""
@@ -315,42 +333,44 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         if self.path.startswith(CONTROL_PREFIX):
             status, payload = emulator.control_request(method, self.path, raw_body)
-            self._send(status, json.dumps(payload, indent=1).encode('utf-8') + b'\n', JSON_CONTENT_TYPE)
-        elif emulator.hangs_up(self.headers.get('X-Amz-Target'), self.headers.get('Authorization')):
+            self._send(status, json.dumps(payload, indent=1).encode("utf-8") + b"\n", JSON_CONTENT_TYPE)
+        elif emulator.hangs_up(self.headers.get("X-Amz-Target"), self.headers.get("Authorization")):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)  # a network blip: the request read, no answer written
         else:
-            status, body = emulator.aws_request(self.headers.get('X-Amz-Target'), self.headers.get('Authorization'), raw_body)
+            status, body = emulator.aws_request(
+                self.headers.get("X-Amz-Target"), self.headers.get("Authorization"), raw_body
+            )
             self._send(status, body, wire.JSON_CONTENT_TYPE)
 
     def _read_body(self):
-        if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             return self._read_chunked()
-        length = self.headers.get('Content-Length')
-        return self.rfile.read(int(length)) if length and length.isdigit() else b''
+        length = self.headers.get("Content-Length")
+        return self.rfile.read(int(length)) if length and length.isdigit() else b""
 
     def _read_chunked(self):
         chunks = []
         while True:
-            size = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 while self.rfile.readline().strip():
                     pass  # trailers
-                return b''.join(chunks)
+                return b"".join(chunks)
             chunks.append(self.rfile.read(size))
             self.rfile.readline()
 
     def _send(self, status, body, content_type):
         self.send_response(status)
-        self.send_header('Content-Type', content_type)
-        self.send_header('Content-Length', str(len(body)))
-        self.send_header('x-amzn-RequestId', _request_id())
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", _request_id())
         self.end_headers()
         self.wfile.write(body)
 
 
 def _request_id():
-    return '%08x-%04x-4%03x-%04x-%012x' % tuple(random.getrandbits(bits) for bits in (32, 16, 12, 16, 48))
+    return "%08x-%04x-4%03x-%04x-%012x" % tuple(random.getrandbits(bits) for bits in (32, 16, 12, 16, 48))
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -394,7 +414,7 @@ class ServerHandle:
         self.thread = thread
         self.emulator = httpd.emulator
         self.host, self.port = httpd.server_address[:2]
-        self.url = 'http://%s:%d' % (self.host, self.port)
+        self.url = "http://%s:%d" % (self.host, self.port)
 
     def stop(self):
         """Stop serving, close the listening socket and every open connection."""
@@ -423,6 +443,8 @@ def make_server(host=DEFAULT_HOST, port=DEFAULT_PORT, seed=None, clock=None, **s
 def start(host=DEFAULT_HOST, port=0, seed=None, clock=None, **settings):
     """Run an emulator in a background thread (a free port by default) and return its handle."""
     httpd = make_server(host, port, seed, clock, **settings)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.1}, name='awskms-emulator', daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="awskms-emulator", daemon=True
+    )
     thread.start()
     return ServerHandle(httpd, thread)

@@ -17,38 +17,57 @@ import functools
 import re
 import time
 
-from . import cloudhsm, control, kms, xks
-from .entities import CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED, HEX, CustomKeyStore, new_id
-from .errors import ControlError, CustomKeyStoreNotFoundError, UnknownOperationError
-from .wire import CLOUDHSM, DEFAULT_REGION, KMS
+from . import cloudhsm
+from . import control
+from . import kms
+from . import xks
+from .entities import CONNECTED
+from .entities import CONNECTING
+from .entities import DISCONNECTED
+from .entities import DISCONNECTING
+from .entities import FAILED
+from .entities import HEX
+from .entities import CustomKeyStore
+from .entities import new_id
+from .errors import ControlError
+from .errors import CustomKeyStoreNotFoundError
+from .errors import UnknownOperationError
+from .wire import CLOUDHSM
+from .wire import DEFAULT_REGION
+from .wire import KMS
 
 DEFAULT_SETTINGS = {
-    'connect_seconds': 2.0,
-    'disconnect_seconds': 1.0,
-    'hsm_create_seconds': 3.0,
-    'hsm_delete_seconds': 1.0,
+    "connect_seconds": 2.0,
+    "disconnect_seconds": 1.0,
+    "hsm_create_seconds": 3.0,
+    "hsm_delete_seconds": 1.0,
     # How long KMS's probe waits for an XKS proxy. AWS waits 250 ms (XKS spec, GetHealthStatus); the
     # emulator's choice is 2 s, so a loaded test machine does not turn a healthy proxy into a timeout.
-    'xks_probe_timeout_seconds': 2.0,
+    "xks_probe_timeout_seconds": 2.0,
 }
 # Quotas (README.md, Rules: Quotas); a setting may raise or lower them like a duration.
 DEFAULT_QUOTAS = {
-    'custom_key_stores_quota': 10,
-    'hsms_per_cluster_quota': 28,
-    'hsms_quota': 6,
+    "custom_key_stores_quota": 10,
+    "hsms_per_cluster_quota": 28,
+    "hsms_quota": 6,
 }
 # The AWS account every region of the emulator belongs to (the caller's account).
-ACCOUNT_ID = '111122223333'
+ACCOUNT_ID = "111122223333"
 # The code of a store put in FAILED by seed, operator or race without one.
-DEFAULT_FAILED_CODE = 'INTERNAL_ERROR'
+DEFAULT_FAILED_CODE = "INTERNAL_ERROR"
 
 AWS_OPERATIONS = {KMS: kms.OPERATIONS, CLOUDHSM: cloudhsm.OPERATIONS}
 
-_REGION_RE = re.compile(r'^[a-z]{2}(-[a-z]+)+-\d+$')
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 # The calls after which a stale-read window (control action `stale-reads`) shows a store as it was before them.
-STORE_MUTATIONS = ('CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore',
-                   'DeleteCustomKeyStore')
+STORE_MUTATIONS = (
+    "CreateCustomKeyStore",
+    "ConnectCustomKeyStore",
+    "DisconnectCustomKeyStore",
+    "UpdateCustomKeyStore",
+    "DeleteCustomKeyStore",
+)
 
 
 class Clock:
@@ -77,7 +96,7 @@ class Settings:
     def update(self, values):
         """Validate and apply new durations (seconds) and quotas (counts), all or nothing."""
         if not isinstance(values, dict):
-            raise ControlError('Settings must be a JSON object of durations in seconds and quotas.')
+            raise ControlError("Settings must be a JSON object of durations in seconds and quotas.")
         checked = {}
         for name, value in values.items():
             if name in DEFAULT_QUOTAS:
@@ -86,8 +105,10 @@ class Settings:
                 checked[name] = value
                 continue
             if name not in DEFAULT_SETTINGS:
-                raise ControlError('Unknown setting "%s"; known settings are %s.' % (
-                    name, ', '.join(sorted(list(DEFAULT_SETTINGS) + list(DEFAULT_QUOTAS)))))
+                raise ControlError(
+                    'Unknown setting "%s"; known settings are %s.'
+                    % (name, ", ".join(sorted(list(DEFAULT_SETTINGS) + list(DEFAULT_QUOTAS))))
+                )
             if not _is_number(value) or value < 0:
                 raise ControlError('Setting "%s" must be a number of seconds, zero or more.' % name)
             checked[name] = float(value)
@@ -126,9 +147,11 @@ class World:
         """Run one validated AWS operation and return its response body."""
         rule = AWS_OPERATIONS.get(service, {}).get(operation)
         if rule is None:
-            raise UnknownOperationError('%s is a real AWS operation, but the emulator does not implement it.' % operation)
+            raise UnknownOperationError(
+                "%s is a real AWS operation, but the emulator does not implement it." % operation
+            )
         self.advance()
-        if operation == 'DescribeCustomKeyStores' and self.stale_views:
+        if operation == "DescribeCustomKeyStores" and self.stale_views:
             return self._stale_describe(rule, params)
         if operation not in STORE_MUTATIONS or not self.stale_read_seconds:
             return rule(self, params)
@@ -146,25 +169,25 @@ class World:
         now = self.clock.monotonic()
         self.stale_views = dict((key, view) for key, view in self.stale_views.items() if view[0] > now)
         views = dict((key, view[1]) for key, view in self.stale_views.items())
-        key = params.get('CustomKeyStoreId') or params.get('CustomKeyStoreName')
+        key = params.get("CustomKeyStoreId") or params.get("CustomKeyStoreName")
         if key is not None:
             for store_id, view in views.items():
                 current = self.stores.get(store_id)
-                if key in (store_id, (view or {}).get('CustomKeyStoreName'), current.name if current else None):
+                if key in (store_id, (view or {}).get("CustomKeyStoreName"), current.name if current else None):
                     if view is None:
-                        raise CustomKeyStoreNotFoundError('No custom key store %s exists in %s.' % (key, self.region))
-                    return {'CustomKeyStores': [view], 'Truncated': False}
+                        raise CustomKeyStoreNotFoundError("No custom key store %s exists in %s." % (key, self.region))
+                    return {"CustomKeyStores": [view], "Truncated": False}
             return rule(self, params)
         result = rule(self, params)
-        shown = [views.get(entry['CustomKeyStoreId'], entry) for entry in result['CustomKeyStores']]
-        result['CustomKeyStores'] = [entry for entry in shown if entry is not None]
+        shown = [views.get(entry["CustomKeyStoreId"], entry) for entry in result["CustomKeyStores"]]
+        result["CustomKeyStores"] = [entry for entry in shown if entry is not None]
         return result
 
     def control(self, action, body):
         """Run one operator action (see ``control.ACTIONS``) and return its JSON result."""
         run = control.ACTIONS.get(action)
         if run is None:
-            raise ControlError('Unknown action %r.' % action)
+            raise ControlError("Unknown action %r." % action)
         self.advance()
         return run(self, control.Fields(body, action))
 
@@ -172,12 +195,12 @@ class World:
         """Readable control-API view of the region (no secrets)."""
         now = self.clock.monotonic()
         return {
-            'region': self.region,
-            'time': self.clock.wall(),
-            'clusters': [cluster.dump() for cluster in self.clusters.values()],
-            'xks_proxies': [proxy.dump() for proxy in self.proxies.values()],
-            'vpc_endpoint_services': [service.dump() for service in self.vpc_endpoint_services.values()],
-            'custom_key_stores': [store.dump(now) for store in self.stores.values()],
+            "region": self.region,
+            "time": self.clock.wall(),
+            "clusters": [cluster.dump() for cluster in self.clusters.values()],
+            "xks_proxies": [proxy.dump() for proxy in self.proxies.values()],
+            "vpc_endpoint_services": [service.dump() for service in self.vpc_endpoint_services.values()],
+            "custom_key_stores": [store.dump(now) for store in self.stores.values()],
         }
 
     # -- entities ---------------------------------------------------------------
@@ -189,7 +212,7 @@ class World:
 
     def new_store(self, name, store_type, store_id=None):
         """A store not yet added to the world."""
-        return CustomKeyStore(store_id or new_id('cks-', HEX, 17), name, store_type, self.clock.wall(), self.next_seq())
+        return CustomKeyStore(store_id or new_id("cks-", HEX, 17), name, store_type, self.clock.wall(), self.next_seq())
 
     def add_store(self, store, state, error_code=None, transition_seconds=None):
         """Add a store in ``state`` (see ``set_state``)."""
@@ -209,7 +232,9 @@ class World:
 
     def find_cluster(self, key):
         """The cluster with this id or (seed) name, or None."""
-        return self.clusters.get(key) or next((cluster for cluster in self.clusters.values() if cluster.name == key), None)
+        return self.clusters.get(key) or next(
+            (cluster for cluster in self.clusters.values() if cluster.name == key), None
+        )
 
     # -- time ---------------------------------------------------------------
 
@@ -225,16 +250,16 @@ class World:
         store.pending = None
         self._record(store, state, error_code=error_code)
         if state == CONNECTING:
-            store.pending = (self.deadline('connect_seconds', seconds), 'connect')
+            store.pending = (self.deadline("connect_seconds", seconds), "connect")
         elif state == DISCONNECTING:
-            store.pending = (self.deadline('disconnect_seconds', seconds), 'disconnect')
+            store.pending = (self.deadline("disconnect_seconds", seconds), "disconnect")
 
     def start_hsm_timer(self, hsm):
         """An HSM CREATE_IN_PROGRESS becomes ACTIVE, one DELETE_IN_PROGRESS disappears, after their duration."""
-        if hsm.state == 'CREATE_IN_PROGRESS':
-            hsm.pending = (self.deadline('hsm_create_seconds'), 'ACTIVE')
-        elif hsm.state == 'DELETE_IN_PROGRESS':
-            hsm.pending = (self.deadline('hsm_delete_seconds'), None)
+        if hsm.state == "CREATE_IN_PROGRESS":
+            hsm.pending = (self.deadline("hsm_create_seconds"), "ACTIVE")
+        elif hsm.state == "DELETE_IN_PROGRESS":
+            hsm.pending = (self.deadline("hsm_delete_seconds"), None)
 
     def advance(self):
         """Apply every transition whose deadline has passed, in deadline order."""
@@ -254,7 +279,7 @@ class World:
     def _finish_store(self, store, deadline):
         transition = store.pending[1]
         store.pending = None
-        if transition == 'disconnect':
+        if transition == "disconnect":
             self._record(store, DISCONNECTED, deadline)
             return
         code = kms.connection_outcome(self, store)
@@ -278,9 +303,9 @@ class World:
         store.state = state
         store.error_code = error_code if state == FAILED else None
         when = self.clock.wall() if deadline is None else self._wall_at(deadline)
-        entry = {'state': state, 'time': when}
+        entry = {"state": state, "time": when}
         if state == FAILED:
-            entry['connection_error_code'] = error_code
+            entry["connection_error_code"] = error_code
         store.history.append(entry)
 
 
@@ -334,7 +359,7 @@ class Regions:
         """Apply a seed document, or a list of them (several regions), all or nothing."""
         documents = document if isinstance(document, list) else [document]
         if not documents:
-            raise ControlError('The seed must be a JSON object or a non-empty list of them.')
+            raise ControlError("The seed must be a JSON object or a non-empty list of them.")
         backup = dict((region, self._snapshot(world)) for region, world in self._worlds.items())
         try:
             results = [self._seed_one(item, index) for index, item in enumerate(documents)]
@@ -352,9 +377,9 @@ class Regions:
                 del self._worlds[region]
 
     def _seed_one(self, document, index):
-        what = 'seed document %d' % index
+        what = "seed document %d" % index
         if not isinstance(document, dict):
-            raise ControlError('%s must be a JSON object.' % what)
+            raise ControlError("%s must be a JSON object." % what)
         body = dict(document)
         region = _pop_region(body, what)
         world = self.world(region)
@@ -382,5 +407,5 @@ def check_region(region, what):
 
 def _pop_region(body, what):
     if not isinstance(body, dict):
-        raise ControlError('%s must be a JSON object.' % what)
-    return check_region(body.pop('region', None), what)
+        raise ControlError("%s must be a JSON object." % what)
+    return check_region(body.pop("region", None), what)

@@ -20,42 +20,55 @@ import threading
 from urllib.parse import urlsplit
 
 from . import xks_proxy
-from .entities import VPC_ENDPOINT_SERVICE, VpcEndpointService, XksProxy
-from .errors import (
-    ControlError, XksProxyIncorrectAuthenticationCredentialError, XksProxyInvalidConfigurationError,
-    XksProxyInvalidResponseError, XksProxyUriUnreachableError)
+from .entities import VPC_ENDPOINT_SERVICE
+from .entities import VpcEndpointService
+from .entities import XksProxy
+from .errors import ControlError
+from .errors import XksProxyIncorrectAuthenticationCredentialError
+from .errors import XksProxyInvalidConfigurationError
+from .errors import XksProxyInvalidResponseError
+from .errors import XksProxyUriUnreachableError
 
-VPC_NOT_FOUND = 'XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND'
-VPC_INVALID_CONFIGURATION = 'XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION'
-LOAD_BALANCER_TYPES = ('network', 'gateway')
+VPC_NOT_FOUND = "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND"
+VPC_INVALID_CONFIGURATION = "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION"
+LOAD_BALANCER_TYPES = ("network", "gateway")
 
 # Control-API fields of a proxy: (name, kind, choices). Conditions default to a healthy proxy.
 PROXY_FIELDS = (
-    ('access_key_id', 'string', None), ('secret_access_key', 'string', None),
-    ('reachable', 'boolean', None), ('invalid_configuration', 'boolean', None), ('uri_path', 'string', None),
-    ('delay_seconds', 'number', None), ('answer', 'string', xks_proxy.ANSWERS), ('deny_access', 'boolean', None),
-    ('certificate', 'string', xks_proxy.CERTIFICATES), ('ekm_health', 'string', xks_proxy.EKM_HEALTH),
+    ("access_key_id", "string", None),
+    ("secret_access_key", "string", None),
+    ("reachable", "boolean", None),
+    ("invalid_configuration", "boolean", None),
+    ("uri_path", "string", None),
+    ("delay_seconds", "number", None),
+    ("answer", "string", xks_proxy.ANSWERS),
+    ("deny_access", "boolean", None),
+    ("certificate", "string", xks_proxy.CERTIFICATES),
+    ("ekm_health", "string", xks_proxy.EKM_HEALTH),
 )
 SERVICE_FIELDS = (
-    ('kms_principal_allowed', 'boolean', None), ('acceptance_required', 'boolean', None),
-    ('private_dns_name', 'string', None), ('private_dns_verified', 'boolean', None),
-    ('load_balancer_type', 'string', LOAD_BALANCER_TYPES), ('availability_zones', 'integer', None),
+    ("kms_principal_allowed", "boolean", None),
+    ("acceptance_required", "boolean", None),
+    ("private_dns_name", "string", None),
+    ("private_dns_verified", "boolean", None),
+    ("load_balancer_type", "string", LOAD_BALANCER_TYPES),
+    ("availability_zones", "integer", None),
 )
 
 # Create/UpdateCustomKeyStore's exception for each probe outcome (XKS spec, "KMS Considerations").
 _CREATE_ERRORS = {
-    'XksProxyUriUnreachableException': XksProxyUriUnreachableError,
-    'XksProxyIncorrectAuthenticationCredentialException': XksProxyIncorrectAuthenticationCredentialError,
-    'XksProxyInvalidConfigurationException': XksProxyInvalidConfigurationError,
-    'XksProxyInvalidResponseException': XksProxyInvalidResponseError,
+    "XksProxyUriUnreachableException": XksProxyUriUnreachableError,
+    "XksProxyIncorrectAuthenticationCredentialException": XksProxyIncorrectAuthenticationCredentialError,
+    "XksProxyInvalidConfigurationException": XksProxyInvalidConfigurationError,
+    "XksProxyInvalidResponseException": XksProxyInvalidResponseError,
 }
 _CREATE_MESSAGES = {
-    xks_proxy.NOT_REACHABLE: 'KMS cannot reach an XKS proxy at %s.',
-    xks_proxy.TIMED_OUT: 'The XKS proxy at %s did not answer in the time allotted.',
-    xks_proxy.INVALID_TLS: 'KMS cannot connect to the XKS proxy at %s: its TLS configuration is invalid.',
-    xks_proxy.INVALID_CREDENTIALS: 'The XKS proxy at %s does not accept this authentication credential.',
-    xks_proxy.INVALID_CONFIGURATION: 'The XKS proxy at %s does not serve the XKS Proxy API at this URI path.',
-    xks_proxy.INVALID_RESPONSE: 'KMS cannot interpret the response of the XKS proxy at %s.',
+    xks_proxy.NOT_REACHABLE: "KMS cannot reach an XKS proxy at %s.",
+    xks_proxy.TIMED_OUT: "The XKS proxy at %s did not answer in the time allotted.",
+    xks_proxy.INVALID_TLS: "KMS cannot connect to the XKS proxy at %s: its TLS configuration is invalid.",
+    xks_proxy.INVALID_CREDENTIALS: "The XKS proxy at %s does not accept this authentication credential.",
+    xks_proxy.INVALID_CONFIGURATION: "The XKS proxy at %s does not serve the XKS Proxy API at this URI path.",
+    xks_proxy.INVALID_RESPONSE: "KMS cannot interpret the response of the XKS proxy at %s.",
 }
 
 
@@ -77,8 +90,13 @@ class ProxyServers:
         with self._lock:
             handle = self._handles.get((region, uri_endpoint))
             if handle is None:
-                handle = xks_proxy.start('/kms/xks/v1', '', '', region,
-                                         host_name=urlsplit(uri_endpoint).hostname or xks_proxy.DEFAULT_HOST_NAME)
+                handle = xks_proxy.start(
+                    "/kms/xks/v1",
+                    "",
+                    "",
+                    region,
+                    host_name=urlsplit(uri_endpoint).hostname or xks_proxy.DEFAULT_HOST_NAME,
+                )
                 self._handles[(region, uri_endpoint)] = handle
             return handle
 
@@ -94,6 +112,7 @@ class ProxyServers:
 # Control API and seeding
 # ---------------------------------------------------------------------------
 
+
 def read_fields(fields, spec):
     """The fields of ``spec`` present in a control request, validated."""
     values = {}
@@ -101,9 +120,9 @@ def read_fields(fields, spec):
         value = fields.get(name, kind, choices=choices)
         if value is not None:
             values[name] = value
-    if not 0 <= values.get('delay_seconds', 0) <= 600:
+    if not 0 <= values.get("delay_seconds", 0) <= 600:
         raise ControlError('"delay_seconds" in %s must be between 0 and 600.' % fields.what)
-    if values.get('availability_zones', 0) < 0:
+    if values.get("availability_zones", 0) < 0:
         raise ControlError('"availability_zones" in %s must be zero or more.' % fields.what)
     return values
 
@@ -112,7 +131,7 @@ def set_proxy(world, uri_endpoint, values, replace=False):
     """Register (``replace``: anew) or change the proxy at an endpoint; "" as uri_path means the store's path."""
     proxy = XksProxy(uri_endpoint) if replace else world.proxies.setdefault(uri_endpoint, XksProxy(uri_endpoint))
     for name, value in values.items():
-        if name == 'uri_path' and not value:
+        if name == "uri_path" and not value:
             value = None
         setattr(proxy, name, value)
     world.proxies[uri_endpoint] = proxy
@@ -122,7 +141,11 @@ def set_proxy(world, uri_endpoint, values, replace=False):
 def set_service(world, service_name, values, replace=False):
     """Register (``replace``: anew) or change a VPC endpoint service."""
     services = world.vpc_endpoint_services
-    service = VpcEndpointService(service_name) if replace else services.setdefault(service_name, VpcEndpointService(service_name))
+    service = (
+        VpcEndpointService(service_name)
+        if replace
+        else services.setdefault(service_name, VpcEndpointService(service_name))
+    )
     for name, value in values.items():
         setattr(service, name, value)
     services[service_name] = service
@@ -131,19 +154,19 @@ def set_service(world, service_name, values, replace=False):
 
 def set_vpc_endpoint_service(world, fields):
     """vpc-endpoint-service: register, change or (``"state": "absent"``) remove a VPC endpoint service."""
-    service_name = fields.get('service_name', 'string', required=True)
-    state = fields.get('state', 'string', default='present', choices=('present', 'absent'))
+    service_name = fields.get("service_name", "string", required=True)
+    state = fields.get("state", "string", default="present", choices=("present", "absent"))
     values = read_fields(fields, SERVICE_FIELDS)
     fields.done()
-    if state == 'absent':
+    if state == "absent":
         world.vpc_endpoint_services.pop(service_name, None)
-        return {'service_name': service_name, 'state': 'absent'}
+        return {"service_name": service_name, "state": "absent"}
     return set_service(world, service_name, values).dump()
 
 
 def seed_service(world, fields):
     """One seeded VPC endpoint service; returns its name."""
-    service_name = fields.get('service_name', 'string', required=True)
+    service_name = fields.get("service_name", "string", required=True)
     values = read_fields(fields, SERVICE_FIELDS)
     fields.done()
     set_service(world, service_name, values, replace=True)
@@ -152,64 +175,92 @@ def seed_service(world, fields):
 
 def seeded_store(world, config):
     """A seeded VPC_ENDPOINT_SERVICE store gets a conforming endpoint service unless one is seeded."""
-    if config['connectivity'] == VPC_ENDPOINT_SERVICE:
-        world.vpc_endpoint_services.setdefault(config['vpc_service_name'], VpcEndpointService(config['vpc_service_name']))
+    if config["connectivity"] == VPC_ENDPOINT_SERVICE:
+        world.vpc_endpoint_services.setdefault(
+            config["vpc_service_name"], VpcEndpointService(config["vpc_service_name"])
+        )
 
 
 # ---------------------------------------------------------------------------
 # What KMS finds
 # ---------------------------------------------------------------------------
 
+
 def probe(world, config, operation):
     """GetHealthStatus to the store's proxy with the store's credential: None or a ConnectionErrorCode."""
-    proxy = world.proxies.get(config['uri_endpoint'])
+    proxy = world.proxies.get(config["uri_endpoint"])
     if proxy is None:
         return xks_proxy.NOT_REACHABLE  # nothing listens at the endpoint
-    handle = world.proxy_servers.handle(world.region, config['uri_endpoint'])
-    served_path = proxy.uri_path or config['uri_path']
+    handle = world.proxy_servers.handle(world.region, config["uri_endpoint"])
+    served_path = proxy.uri_path or config["uri_path"]
     if proxy.invalid_configuration:
-        served_path += '/unconfigured'  # the proxy serves the XKS Proxy API somewhere else
+        served_path += "/unconfigured"  # the proxy serves the XKS Proxy API somewhere else
     handle.state.update(
-        uri_path=served_path, access_key_id=proxy.access_key_id or '', secret=proxy.secret_access_key or '',
-        region=world.region, reachable=proxy.reachable, delay_seconds=proxy.delay_seconds, answer=proxy.answer,
-        deny_access=proxy.deny_access, certificate=proxy.certificate, ekm_health=proxy.ekm_health)
-    return xks_proxy.probe(config['uri_endpoint'], config['uri_path'], config['access_key_id'], config['secret'], world.region,
-                           ca_bundle=handle.ca_pem, timeout=world.settings['xks_probe_timeout_seconds'],
-                           address=handle.address, kms_operation=operation)
+        uri_path=served_path,
+        access_key_id=proxy.access_key_id or "",
+        secret=proxy.secret_access_key or "",
+        region=world.region,
+        reachable=proxy.reachable,
+        delay_seconds=proxy.delay_seconds,
+        answer=proxy.answer,
+        deny_access=proxy.deny_access,
+        certificate=proxy.certificate,
+        ekm_health=proxy.ekm_health,
+    )
+    return xks_proxy.probe(
+        config["uri_endpoint"],
+        config["uri_path"],
+        config["access_key_id"],
+        config["secret"],
+        world.region,
+        ca_bundle=handle.ca_pem,
+        timeout=world.settings["xks_probe_timeout_seconds"],
+        address=handle.address,
+        kms_operation=operation,
+    )
 
 
 def check_at_create(world, config, operation):
     """Create/UpdateCustomKeyStore test a PUBLIC_ENDPOINT proxy and raise what KMS raises; a
     VPC_ENDPOINT_SERVICE store is not contacted (its problems show at ConnectCustomKeyStore)."""
-    if config['connectivity'] == VPC_ENDPOINT_SERVICE:
+    if config["connectivity"] == VPC_ENDPOINT_SERVICE:
         return
     code = probe(world, config, operation)
     exception = xks_proxy.CREATE_EXCEPTIONS.get(code)
     # XKS_PROXY_ACCESS_DENIED has no create exception (a conforming proxy never denies GetHealthStatus):
     # the emulator's choice is to accept the store, which then fails at ConnectCustomKeyStore.
     if exception is not None:
-        raise _CREATE_ERRORS[exception](_CREATE_MESSAGES[code] % (config['uri_endpoint'] + config['uri_path']))
+        raise _CREATE_ERRORS[exception](_CREATE_MESSAGES[code] % (config["uri_endpoint"] + config["uri_path"]))
 
 
 def connection_outcome(world, store):
     """None for CONNECTED, else the ConnectionErrorCode of an XKS store's connection right now."""
-    if store.xks['connectivity'] == VPC_ENDPOINT_SERVICE:
+    if store.xks["connectivity"] == VPC_ENDPOINT_SERVICE:
         code = endpoint_service_problem(world, store.xks)
         if code is not None:
             return code
-    return probe(world, store.xks, 'ConnectCustomKeyStore')
+    return probe(world, store.xks, "ConnectCustomKeyStore")
 
 
 def endpoint_service_problem(world, config):
     """The ConnectionErrorCode of a store's VPC endpoint service, or None when it meets KMS's requirements."""
-    service = world.vpc_endpoint_services.get(config.get('vpc_service_name'))
+    service = world.vpc_endpoint_services.get(config.get("vpc_service_name"))
     # Without the KMS principal allowed, KMS cannot see the service at all: NOT_FOUND (emulator's choice).
     if service is None or not service.kms_principal_allowed:
         return VPC_NOT_FOUND
-    host = urlsplit(config['uri_endpoint']).hostname
+    host = urlsplit(config["uri_endpoint"]).hostname
     dns_name = host if service.private_dns_name is None else service.private_dns_name
-    shared = any(other is not service and other.private_dns_name == dns_name for other in world.vpc_endpoint_services.values())
-    if (service.load_balancer_type != 'network' or service.availability_zones < 2 or service.acceptance_required
-            or not dns_name or not service.private_dns_verified or shared or dns_name != host):
+    shared = any(
+        other is not service and other.private_dns_name == dns_name for other in world.vpc_endpoint_services.values()
+    )
+    if (
+        service.load_balancer_type != "network"
+        or service.availability_zones < 2
+        or service.acceptance_required
+        or not dns_name
+        or not service.private_dns_verified
+        or shared
+        or dns_name != host
+    ):
         return VPC_INVALID_CONFIGURATION
     return None

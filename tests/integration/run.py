@@ -34,7 +34,16 @@ sys.path.insert(0, TESTS)
 from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-import-position
 
 # Fast timers keep the suite short; the module's first poll comes 1 s after its call.
-EMULATOR_SETTINGS = ["--connect-seconds", "1", "--disconnect-seconds", "0.5", "--hsm-create-seconds", "1", "--hsm-delete-seconds", "0.5"]
+EMULATOR_SETTINGS = [
+    "--connect-seconds",
+    "1",
+    "--disconnect-seconds",
+    "0.5",
+    "--hsm-create-seconds",
+    "1",
+    "--hsm-delete-seconds",
+    "0.5",
+]
 
 PLAYBOOK = """- name: Integration target {target}
   hosts: localhost
@@ -55,7 +64,9 @@ def run_target(target, url, workdir, verbosity):
     env = dict(os.environ, ANSIBLE_ROLES_PATH=TARGETS, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     command = ["ansible-playbook", "-i", inventory, playbook, "-e", f"emulator_url={url}"] + verbosity
     started = time.monotonic()
-    finished = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    finished = subprocess.run(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+    )
     passed = finished.returncode == 0
     verdict = f"=== {target}: {'passed' if passed else 'FAILED'} in {time.monotonic() - started:.1f} s"
     return passed, f"{finished.stdout}{verdict}\n"

@@ -58,22 +58,40 @@ def check(events, status, rc):
     polled_jobs = {event["event_data"].get("jid") for event in events if event["event"] == "runner_on_async_poll"}
     connections = [data for data in done if CONNECT_TASK in data.get("task", "")]
     stores = [data["res"].get("custom_key_store", {}) for data in connections]
-    if not any(store.get("custom_key_store_name") == STORE and store.get("connection_state") == "CONNECTED" for store in stores):
-        failures.append(f"no runner_on_async_ok event of a task named after {STORE} that ends it CONNECTED (saw {stores})")
+    if not any(
+        store.get("custom_key_store_name") == STORE and store.get("connection_state") == "CONNECTED" for store in stores
+    ):
+        failures.append(
+            f"no runner_on_async_ok event of a task named after {STORE} that ends it CONNECTED (saw {stores})"
+        )
     if not any(data.get("jid") in polled_jobs for data in connections):
-        failures.append(f"no runner_on_async_poll event for the connection of {STORE}: its wait was not reported while it ran")
+        failures.append(
+            f"no runner_on_async_poll event for the connection of {STORE}: its wait was not reported while it ran"
+        )
     hsms = [data["res"].get("hsm", {}) for data in done if data.get("task") == HSM_WAIT_TASK]
     if sorted(hsm.get("state", "") for hsm in hsms) != ["ACTIVE", "ACTIVE"]:
-        failures.append(f"the role's waits for its two new HSMs did not both end ACTIVE in runner_on_async_ok events (saw {hsms})")
+        failures.append(
+            f"the role's waits for its two new HSMs did not both end ACTIVE in runner_on_async_ok events (saw {hsms})"
+        )
     return failures
 
 
 def main():
-    process, url = start_process("--seed", os.path.join(ROOT, "playbooks", "files", "demo-world.json"), "--connect-seconds", "5", "--hsm-create-seconds", "3")
+    process, url = start_process(
+        "--seed",
+        os.path.join(ROOT, "playbooks", "files", "demo-world.json"),
+        "--connect-seconds",
+        "5",
+        "--hsm-create-seconds",
+        "3",
+    )
     try:
         with tempfile.TemporaryDirectory() as private_data_dir:
             os.symlink(os.path.join(ROOT, "playbooks"), os.path.join(private_data_dir, "project"))
-            write(os.path.join(private_data_dir, "inventory", "hosts"), f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+            write(
+                os.path.join(private_data_dir, "inventory", "hosts"),
+                f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n",
+            )
             write(os.path.join(private_data_dir, "env", "extravars"), json.dumps({"emulator_url": url}))
             write(os.path.join(private_data_dir, "env", "settings"), json.dumps({"process_isolation": False}))
             finished = subprocess.run(["ansible-runner", "run", private_data_dir, "-p", "demo.yml"], check=False)
@@ -86,7 +104,9 @@ def main():
     for failure in failures:
         print(f"FAILED: {failure}")
     if not failures:
-        print(f"ansible-runner: the demo job is successful and its events report the waits for {STORE}, which ends CONNECTED")
+        print(
+            f"ansible-runner: the demo job is successful and its events report the waits for {STORE}, which ends CONNECTED"
+        )
     return 1 if failures else 0
 
 

@@ -3,9 +3,11 @@
 """Fixtures of the emulator rule tests: a stepped clock, the regions and a seeded healthy world."""
 
 import pytest
-
 from ansible_collections.awskms.custom_key_store.tests.emulator import world as world_module
-from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import ACCESS_KEY, SECRET, XKS_ENDPOINT, FakeClock
+from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import ACCESS_KEY
+from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import SECRET
+from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import XKS_ENDPOINT
+from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import FakeClock
 
 
 @pytest.fixture
@@ -16,7 +18,9 @@ def clock():
 @pytest.fixture
 def regions(clock):
     # The seeded worlds hold more HSMs than CloudHSM's default quota of 6 per Region allows; a setting raises it.
-    settings = world_module.Settings(connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1, hsms_quota=20)
+    settings = world_module.Settings(
+        connect_seconds=2, disconnect_seconds=1, hsm_create_seconds=3, hsm_delete_seconds=1, hsms_quota=20
+    )
     regions = world_module.Regions(settings, clock)
     yield regions
     regions.close()
@@ -24,23 +28,32 @@ def regions(clock):
 
 @pytest.fixture
 def world(regions):
-    return regions.world('us-east-1')
+    return regions.world("us-east-1")
 
 
 @pytest.fixture
 def ids(regions):
     """A healthy world: an ACTIVE cluster with two ACTIVE HSMs in two AZs, a matching kmsuser, a proxy and two stores."""
-    return regions.seed({
-        'clusters': [
-            {'name': 'demo', 'lineage': 'family-a',
-             'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
-            {'name': 'restored', 'lineage': 'family-a', 'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
-            {'name': 'stranger', 'hsms': [{'availability_zone': 'us-east-1a'}]},
-            {'name': 'free', 'hsms': [{'availability_zone': 'us-east-1a'}, {'availability_zone': 'us-east-1b'}]},
-        ],
-        'xks_proxies': [{'uri_endpoint': XKS_ENDPOINT, 'access_key_id': ACCESS_KEY, 'secret_access_key': SECRET}],
-        'custom_key_stores': [
-            {'name': 'hsm-store', 'cluster': 'demo'},
-            {'name': 'xks-store', 'type': 'EXTERNAL_KEY_STORE', 'xks_proxy_uri_endpoint': XKS_ENDPOINT},
-        ],
-    })
+    return regions.seed(
+        {
+            "clusters": [
+                {
+                    "name": "demo",
+                    "lineage": "family-a",
+                    "hsms": [{"availability_zone": "us-east-1a"}, {"availability_zone": "us-east-1b"}],
+                },
+                {
+                    "name": "restored",
+                    "lineage": "family-a",
+                    "hsms": [{"availability_zone": "us-east-1a"}, {"availability_zone": "us-east-1b"}],
+                },
+                {"name": "stranger", "hsms": [{"availability_zone": "us-east-1a"}]},
+                {"name": "free", "hsms": [{"availability_zone": "us-east-1a"}, {"availability_zone": "us-east-1b"}]},
+            ],
+            "xks_proxies": [{"uri_endpoint": XKS_ENDPOINT, "access_key_id": ACCESS_KEY, "secret_access_key": SECRET}],
+            "custom_key_stores": [
+                {"name": "hsm-store", "cluster": "demo"},
+                {"name": "xks-store", "type": "EXTERNAL_KEY_STORE", "xks_proxy_uri_endpoint": XKS_ENDPOINT},
+            ],
+        }
+    )

@@ -3,11 +3,11 @@
 """The emulator's typed errors: every code is one botocore models (or one of the JSON 1.1 protocol's own)."""
 
 import pytest
-
-from ansible_collections.awskms.custom_key_store.tests.emulator import errors, wire
+from ansible_collections.awskms.custom_key_store.tests.emulator import errors
+from ansible_collections.awskms.custom_key_store.tests.emulator import wire
 
 # Codes of the AWS JSON 1.1 protocol itself, common to every service and in no service model.
-PROTOCOL_CODES = ('SerializationException', 'UnknownOperationException', 'ValidationException', 'InternalFailure')
+PROTOCOL_CODES = ("SerializationException", "UnknownOperationException", "ValidationException", "InternalFailure")
 
 
 def _typed_errors(cls=errors.AwsError):
@@ -21,17 +21,17 @@ TYPED = [cls for cls in _typed_errors() if cls.code is not None]
 
 def _modelled_exceptions(service):
     model = wire.service_model(service)
-    return set(name for name in model.shape_names if model.shape_for(name).metadata.get('exception'))
+    return set(name for name in model.shape_names if model.shape_for(name).metadata.get("exception"))
 
 
-@pytest.mark.parametrize('cls', TYPED, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", TYPED, ids=lambda cls: cls.__name__)
 def test_every_code_is_modelled_by_its_service_or_the_protocol(cls):
     if cls.service is None:
         assert cls.code in PROTOCOL_CODES
     else:
         assert cls.code in _modelled_exceptions(cls.service)
-    error = cls('one sentence.')
-    assert (error.code, error.message, str(error)) == (cls.code, 'one sentence.', 'one sentence.')
+    error = cls("one sentence.")
+    assert (error.code, error.message, str(error)) == (cls.code, "one sentence.", "one sentence.")
 
 
 def test_each_code_has_one_class():
@@ -39,14 +39,16 @@ def test_each_code_has_one_class():
     assert len(codes) == len(set(codes)) > 20
 
 
-@pytest.mark.parametrize('service, code', [
-    ('kms', 'KMSInternalException'), ('cloudhsmv2', 'CloudHsmInternalFailureException'), (None, 'InternalFailure')])
+@pytest.mark.parametrize(
+    "service, code",
+    [("kms", "KMSInternalException"), ("cloudhsmv2", "CloudHsmInternalFailureException"), (None, "InternalFailure")],
+)
 def test_internal_errors_are_http_500_of_the_service(service, code):
-    error = errors.internal_error(service, 'boom')
-    assert (error.code, error.status, error.message) == (code, 500, 'boom')
+    error = errors.internal_error(service, "boom")
+    assert (error.code, error.status, error.message) == (code, 500, "boom")
 
 
 def test_throttling_takes_the_code_a_fault_asks_for():
-    error = errors.ThrottlingError('ThrottlingException', 'Rate exceeded.')
-    assert (error.code, error.status) == ('ThrottlingException', 400)
+    error = errors.ThrottlingError("ThrottlingException", "Rate exceeded.")
+    assert (error.code, error.status) == ("ThrottlingException", 400)
     assert errors.ThrottlingError.code is None

@@ -3,13 +3,12 @@
 """What the rule tests share: a stepped clock and calls straight into a World (no HTTP)."""
 
 import pytest
-
 from ansible_collections.awskms.custom_key_store.tests.emulator.errors import AwsError
 
-ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRST'
-SECRET = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
-OTHER_SECRET = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut'
-XKS_ENDPOINT = 'https://xks.example.com'
+ACCESS_KEY = "ABCDEFGHIJKLMNOPQRST"
+SECRET = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+OTHER_SECRET = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
+XKS_ENDPOINT = "https://xks.example.com"
 
 
 class FakeClock:
@@ -29,7 +28,7 @@ class FakeClock:
 
 
 def call(world, operation, **params):
-    service = 'cloudhsmv2' if operation in ('DescribeClusters', 'CreateHsm', 'DeleteHsm') else 'kms'
+    service = "cloudhsmv2" if operation in ("DescribeClusters", "CreateHsm", "DeleteHsm") else "kms"
     return world.handle(service, operation, params)
 
 
@@ -40,17 +39,17 @@ def error_of(world, operation, **params):
 
 
 def state_of(world, store_id):
-    return call(world, 'DescribeCustomKeyStores', CustomKeyStoreId=store_id)['CustomKeyStores'][0]
+    return call(world, "DescribeCustomKeyStores", CustomKeyStoreId=store_id)["CustomKeyStores"][0]
 
 
 def force(world, store_id, state, code=None):
-    body = {'custom_key_store_id': store_id, 'state': state}
+    body = {"custom_key_store_id": store_id, "state": state}
     if code:
-        body['connection_error_code'] = code
-    world.control('set-store-state', body)
+        body["connection_error_code"] = code
+    world.control("set-store-state", body)
 
 
 def connect_and_settle(world, clock, store_id):
-    call(world, 'ConnectCustomKeyStore', CustomKeyStoreId=store_id)
+    call(world, "ConnectCustomKeyStore", CustomKeyStoreId=store_id)
     clock.advance(2.5)
     return state_of(world, store_id)

@@ -4,12 +4,12 @@
 """KMS and CloudHSM clients whose every request and response botocore's Stubber checks against the service model."""
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
-from botocore.stub import Stubber
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import FakeClock
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
+from botocore.stub import Stubber
+
+from ansible.module_utils.common import warnings as ansible_warnings
 
 
 @pytest.fixture(autouse=True)

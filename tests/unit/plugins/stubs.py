@@ -8,8 +8,8 @@ import json
 
 import boto3
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
+from ansible.module_utils.testing import patch_module_args
 
 # The AWS options every module run gets (the client itself is replaced by a Stubber-backed one).
 AWS = {"region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "not-a-secret"}
@@ -44,7 +44,9 @@ def store_entry(state, code=None, store_type="AWS_CLOUDHSM"):
 
 def aws_client(service):
     """A real boto3 client of the service with test credentials (it reaches no endpoint unless a test lets it)."""
-    return boto3.client(service, region_name=AWS["region"], aws_access_key_id=AWS["access_key"], aws_secret_access_key=AWS["secret_key"])
+    return boto3.client(
+        service, region_name=AWS["region"], aws_access_key_id=AWS["access_key"], aws_secret_access_key=AWS["secret_key"]
+    )
 
 
 def run_module(main, capsys, **args):
@@ -113,7 +115,14 @@ def cluster_entry(hsms=(), state="ACTIVE", cluster_id=HSM_CLUSTER_ID, vpc_id="vp
 KMSUSER_PASSWORD = "kmsuser-Passw0rd-1"
 XKS_ACCESS_KEY_ID = "ABCDEFGHIJKLMNOPQRST"
 XKS_SECRET = "Sup3rSecretXksKeyMaterial0123456789abcdefghij"
-_XKS_CONFIG_KEYS = ("Connectivity", "AccessKeyId", "UriEndpoint", "UriPath", "VpcEndpointServiceName", "VpcEndpointServiceOwner")
+_XKS_CONFIG_KEYS = (
+    "Connectivity",
+    "AccessKeyId",
+    "UriEndpoint",
+    "UriPath",
+    "VpcEndpointServiceName",
+    "VpcEndpointServiceOwner",
+)
 
 
 def entry_with(entry, **members):

@@ -44,5 +44,7 @@ def readme_variables():
 
 
 def test_readme_lists_every_option_with_its_default():
-    expected = {name: "`%s`" % json.dumps(spec["default"]) if "default" in spec else "-" for name, spec in OPTIONS.items()}
+    expected = {
+        name: "`%s`" % json.dumps(spec["default"]) if "default" in spec else "-" for name, spec in OPTIONS.items()
+    }
     assert readme_variables() == expected

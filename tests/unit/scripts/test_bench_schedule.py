@@ -4,7 +4,6 @@
 """make bench's analysis of the poll schedule: when a wait polls, how soon it sees a transition."""
 
 import pytest
-
 from ansible_collections.awskms.custom_key_store.scripts.bench_schedule import detection
 from ansible_collections.awskms.custom_key_store.scripts.bench_schedule import poll_times
 from ansible_collections.awskms.custom_key_store.scripts.bench_schedule import worst_case

@@ -5,7 +5,6 @@
 
 import botocore.exceptions
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.filter.aws_error_advice import FilterModule
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
@@ -20,13 +19,19 @@ def refusal(code):
 
 @pytest.mark.parametrize("code", ["CloudHsmClusterNotActiveException", "CloudHsmClusterInvalidConfigurationException"])
 def test_the_role_and_the_modules_give_the_same_next_step(code):
-    assert explain_aws_error(refusal(code)) == f"Failed to connect custom key store cks-1: {code}: refused. Next step: {advice(code)}"
+    assert (
+        explain_aws_error(refusal(code))
+        == f"Failed to connect custom key store cks-1: {code}: refused. Next step: {advice(code)}"
+    )
 
 
 @pytest.mark.parametrize(
     "state, words",
     [
-        ("UNINITIALIZED", "Initialize it (sign its certificate signing request and call InitializeCluster), activate it"),
+        (
+            "UNINITIALIZED",
+            "Initialize it (sign its certificate signing request and call InitializeCluster), activate it",
+        ),
         ("INITIALIZED", "Activate it (set the admin password with the CloudHSM CLI)"),
         ("DEGRADED", "Replace its failed HSMs"),
         ("DELETE_IN_PROGRESS", "connect_replacement_cluster_id"),
@@ -37,7 +42,9 @@ def test_a_cluster_that_is_not_active_gets_the_step_for_its_state(state, words):
 
 
 def test_a_state_without_its_own_step_gets_the_general_one():
-    assert advice("CloudHsmClusterNotActiveException", cluster_state="MODIFY_IN_PROGRESS") == advice("CloudHsmClusterNotActiveException")
+    assert advice("CloudHsmClusterNotActiveException", cluster_state="MODIFY_IN_PROGRESS") == advice(
+        "CloudHsmClusterNotActiveException"
+    )
     assert advice("CloudHsmClusterNotActiveException").startswith("Initialize and activate the cluster")
 
 

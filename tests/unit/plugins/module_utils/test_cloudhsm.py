@@ -5,11 +5,9 @@
 
 import botocore.session
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import cloudhsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence
-
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
@@ -65,7 +63,10 @@ def test_describe_clusters_other_errors_are_one_sentence(cloudhsm):
     with pytest.raises(hsm_utils.AnsibleCloudHSMError) as error:
         hsm_utils.describe_clusters(client)
     assert error_code(error.value) == "CloudHsmAccessDeniedException"
-    assert aws_error_sentence(error.value) == "Failed to describe CloudHSM clusters: CloudHsmAccessDeniedException: not allowed."
+    assert (
+        aws_error_sentence(error.value)
+        == "Failed to describe CloudHSM clusters: CloudHsmAccessDeniedException: not allowed."
+    )
 
 
 def test_describe_clusters_retries_internal_failures(cloudhsm):
@@ -163,7 +164,10 @@ def test_normalize_cluster_keeps_subnet_mapping_keys_as_aws_gives_them():
         ({}, {}),
         ({"cluster_ids": [], "states": None, "vpc_ids": []}, {}),
         ({"cluster_ids": [HSM_CLUSTER_ID]}, {"clusterIds": [HSM_CLUSTER_ID]}),
-        ({"states": ["ACTIVE", "DEGRADED"], "vpc_ids": ["vpc-1"]}, {"states": ["ACTIVE", "DEGRADED"], "vpcIds": ["vpc-1"]}),
+        (
+            {"states": ["ACTIVE", "DEGRADED"], "vpc_ids": ["vpc-1"]},
+            {"states": ["ACTIVE", "DEGRADED"], "vpcIds": ["vpc-1"]},
+        ),
     ],
 )
 def test_cluster_filters(options, filters):

@@ -5,7 +5,6 @@
 
 import botocore.exceptions
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import connection
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import CONNECT
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import DISCONNECT
@@ -14,7 +13,6 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import decide
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
-
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
@@ -38,7 +36,11 @@ CELLS = {
         ["DISCONNECTING", "DISCONNECTED", CONNECT, "CONNECTED"],
         "CONNECTED",
     ),
-    ("connected", "FAILED", False, True): ((DISCONNECT, WAIT, CONNECT), [DISCONNECT, "DISCONNECTED", CONNECT], "CONNECTING"),
+    ("connected", "FAILED", False, True): (
+        (DISCONNECT, WAIT, CONNECT),
+        [DISCONNECT, "DISCONNECTED", CONNECT],
+        "CONNECTING",
+    ),
     ("connected", "FAILED", True, True): (
         (DISCONNECT, WAIT, CONNECT, WAIT),
         [DISCONNECT, "DISCONNECTING", "DISCONNECTED", CONNECT, "CONNECTING", "CONNECTED"],
@@ -65,12 +67,20 @@ CALL = {CONNECT: "connect_custom_key_store", DISCONNECT: "disconnect_custom_key_
 
 def runner(client, clock, check_mode=False, selector=None):
     return ConnectionRunner(
-        client, selector or BY_NAME, STORE_NAME, "us-east-1", check_mode=check_mode, sleep=clock.sleep, clock=clock.clock
+        client,
+        selector or BY_NAME,
+        STORE_NAME,
+        "us-east-1",
+        check_mode=check_mode,
+        sleep=clock.sleep,
+        clock=clock.clock,
     )
 
 
 def expect_describe(stubber, state, selector=None, code=None):
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry(state, code)]}, selector or BY_ID)
+    stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry(state, code)]}, selector or BY_ID
+    )
 
 
 def expect_first_describe(stubber, observed):
@@ -176,7 +186,11 @@ def test_wait_that_ends_failed_reports_code_and_does_not_reconnect_again(kms, fa
     assert failure.value.result["changed"] is True
     assert failure.value.result["actions"] == ["DisconnectCustomKeyStore", "ConnectCustomKeyStore"]
     assert [h["connection_state"] for h in failure.value.result["state_history"]] == [
-        "FAILED", "DISCONNECTING", "DISCONNECTED", "CONNECTING", "FAILED"
+        "FAILED",
+        "DISCONNECTING",
+        "DISCONNECTED",
+        "CONNECTING",
+        "FAILED",
     ]
 
 
@@ -184,7 +198,9 @@ def test_timeout_names_last_state_and_resumability(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, "DISCONNECTED", BY_NAME)
     expect_call(stubber, CONNECT)
-    for _poll in range(14):  # the polls of a 60 s wait: at 1, 3, 5, 7, 9, 11.3, 14.1, 17.6, 22.0, 27.5, 34.3, 42.9, 53.6 and 60 s
+    for _poll in range(
+        14
+    ):  # the polls of a 60 s wait: at 1, 3, 5, 7, 9, 11.3, 14.1, 17.6, 22.0, 27.5, 34.3, 42.9, 53.6 and 60 s
         expect_describe(stubber, "CONNECTING")
 
     with pytest.raises(RunFailure) as failure:
@@ -214,7 +230,9 @@ def test_store_deleted_while_waiting(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, "DISCONNECTED", BY_NAME)
     expect_call(stubber, CONNECT)
-    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "gone", 400, expected_params=BY_ID)
+    stubber.add_client_error(
+        "describe_custom_key_stores", "CustomKeyStoreNotFoundException", "gone", 400, expected_params=BY_ID
+    )
 
     with pytest.raises(RunFailure, match="was deleted in us-east-1 while this task was acting on it"):
         runner(client, fake_clock).run("connected", wait=True)
@@ -262,7 +280,9 @@ def test_synchronous_refusals_are_explained(kms, fake_clock, code, words):
     with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run("connected", wait=True)
 
-    assert failure.value.message.startswith(f"KMS refused to connect custom key store {STORE_NAME}: its CloudHSM cluster")
+    assert failure.value.message.startswith(
+        f"KMS refused to connect custom key store {STORE_NAME}: its CloudHSM cluster"
+    )
     assert words in failure.value.message
     assert failure.value.result["changed"] is False
     assert failure.value.result["connection_state"] == "DISCONNECTED"
@@ -356,7 +376,9 @@ def closing_connections(client, count):
 def test_polls_without_an_answer_are_skipped_until_the_store_is_seen_again(kms, fake_clock):
     client, stubber = kms
     expect_describe(stubber, "CONNECTING", BY_NAME)
-    stubber.add_client_error("describe_custom_key_stores", "KMSInternalFailure", "Internal failure.", 500, expected_params=BY_ID)
+    stubber.add_client_error(
+        "describe_custom_key_stores", "KMSInternalFailure", "Internal failure.", 500, expected_params=BY_ID
+    )
     expect_describe(stubber, "CONNECTED")
     run = runner(client, fake_clock)
     describe = run._describe  # pylint: disable=protected-access
@@ -394,7 +416,7 @@ def test_a_wait_that_times_out_while_the_endpoint_is_down_says_so(kms, fake_cloc
 
     assert failure.value.message == (
         f"Timed out after 30 s waiting for custom key store {STORE_NAME} to leave CONNECTING: the endpoint stopped answering "
-        "(Connection was closed before we received a valid response from endpoint URL: \"https://kms.us-east-1.amazonaws.com/\"), "
+        '(Connection was closed before we received a valid response from endpoint URL: "https://kms.us-east-1.amazonaws.com/"), '
         "last state seen: CONNECTING. AWS carries on with the operation: once the endpoint is reachable, run the task again to resume waiting."
     )
     assert fake_clock.now == 30

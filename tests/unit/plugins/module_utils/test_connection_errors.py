@@ -5,7 +5,6 @@
 
 import botocore.session
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import connection_errors
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import KNOWN_CODES
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import describe_connection_error
@@ -14,15 +13,29 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection
 BOTOCORE_CODES = botocore.session.get_session().get_service_model("kms").shape_for("ConnectionErrorCodeType").enum
 
 CLASSES = {
-    connection_errors.TRANSIENT: {"INTERNAL_ERROR", "NETWORK_ERRORS", "XKS_PROXY_TIMED_OUT", "XKS_PROXY_INVALID_RESPONSE"},
+    connection_errors.TRANSIENT: {
+        "INTERNAL_ERROR",
+        "NETWORK_ERRORS",
+        "XKS_PROXY_TIMED_OUT",
+        "XKS_PROXY_INVALID_RESPONSE",
+    },
     connection_errors.HSM_CAPACITY: {"INSUFFICIENT_CLOUDHSM_HSMS"},
     connection_errors.CREDENTIALS: {"INVALID_CREDENTIALS", "USER_LOCKED_OUT", "USER_NOT_FOUND"},
     connection_errors.OPERATOR_ACTION: {"USER_LOGGED_IN"},
-    connection_errors.CLUSTER_NETWORK: {"CLUSTER_NOT_FOUND", "SUBNET_NOT_FOUND", "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET"},
+    connection_errors.CLUSTER_NETWORK: {
+        "CLUSTER_NOT_FOUND",
+        "SUBNET_NOT_FOUND",
+        "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET",
+    },
 }
 XKS_CLASS = {
-    "INVALID_CREDENTIALS", "XKS_PROXY_ACCESS_DENIED", "XKS_PROXY_NOT_REACHABLE", "XKS_PROXY_INVALID_CONFIGURATION",
-    "XKS_PROXY_INVALID_TLS_CONFIGURATION", "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION",
+    "INVALID_CREDENTIALS",
+    "XKS_PROXY_ACCESS_DENIED",
+    "XKS_PROXY_NOT_REACHABLE",
+    "XKS_PROXY_INVALID_CONFIGURATION",
+    "XKS_PROXY_INVALID_TLS_CONFIGURATION",
+    "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND",
+    "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION",
 }
 
 
@@ -52,7 +65,10 @@ def test_xks_configuration_class_follows_the_design(code):
 
 def test_invalid_credentials_means_kmsuser_for_cloudhsm_and_proxy_credential_for_xks():
     assert "kmsuser" in describe_connection_error("INVALID_CREDENTIALS", "AWS_CLOUDHSM").meaning
-    assert "XksProxyAuthenticationCredential" in describe_connection_error("INVALID_CREDENTIALS", "EXTERNAL_KEY_STORE").remedy
+    assert (
+        "XksProxyAuthenticationCredential"
+        in describe_connection_error("INVALID_CREDENTIALS", "EXTERNAL_KEY_STORE").remedy
+    )
 
 
 def test_a_code_aws_adds_later_still_gets_a_sentence():

@@ -5,16 +5,14 @@
 
 import botocore.exceptions
 import pytest
-
-from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import hsm as hsm_utils
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.hsm import CREATE
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.hsm import DELETE
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.hsm import WAIT
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.hsm import HsmRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
-
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
@@ -148,7 +146,9 @@ def test_present_makes_exactly_the_planned_calls(cloudhsm, fake_clock, found, wa
     if actions:
         hsm_id = NEW_HSM
         created = hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM, eni_ip="10.0.1.7")
-        stubber.add_response("create_hsm", {"Hsm": created}, {"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": "us-east-1a"})
+        stubber.add_response(
+            "create_hsm", {"Hsm": created}, {"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": "us-east-1a"}
+        )
     for state in polls:
         expect_describe(stubber, other, hsm_entry("us-east-1a", state, hsm_id, eni_ip="10.0.1.7"))
 
@@ -168,7 +168,9 @@ def test_present_by_subnet_with_ip_address(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     expect_describe(stubber)
     params = {"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": "us-east-1c", "IpAddress": "10.0.3.77"}
-    stubber.add_response("create_hsm", {"Hsm": hsm_entry("us-east-1c", "CREATE_IN_PROGRESS", NEW_HSM, "10.0.3.77")}, params)
+    stubber.add_response(
+        "create_hsm", {"Hsm": hsm_entry("us-east-1c", "CREATE_IN_PROGRESS", NEW_HSM, "10.0.3.77")}, params
+    )
 
     result = runner(client, fake_clock).present(subnet_id="subnet-0ccc3333", ip_address="10.0.3.77")
 
@@ -204,7 +206,9 @@ def test_present_in_check_mode_describes_once_and_predicts(cloudhsm, fake_clock,
     client, stubber = cloudhsm
     expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
 
-    result = runner(client, fake_clock, check_mode=True).present(subnet_id="subnet-0bbb2222", ip_address="10.0.2.9", wait=wait)
+    result = runner(client, fake_clock, check_mode=True).present(
+        subnet_id="subnet-0bbb2222", ip_address="10.0.2.9", wait=wait
+    )
 
     final = "ACTIVE" if wait else "CREATE_IN_PROGRESS"
     assert result["changed"] is True
@@ -218,7 +222,12 @@ def test_present_in_check_mode_describes_once_and_predicts(cloudhsm, fake_clock,
     }
     assert result["diff"] == {
         "before": {"state": "absent"},
-        "after": {"availability_zone": "us-east-1b", "subnet_id": "subnet-0bbb2222", "eni_ip": "10.0.2.9", "state": final},
+        "after": {
+            "availability_zone": "us-east-1b",
+            "subnet_id": "subnet-0bbb2222",
+            "eni_ip": "10.0.2.9",
+            "state": final,
+        },
     }
     assert fake_clock.sleeps == []
 
@@ -254,14 +263,21 @@ def test_unknown_zone_fails_before_any_mutating_call(cloudhsm, fake_clock):
     with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).present(availability_zone="us-east-1z")
 
-    assert failure.value.message.startswith("availability_zone us-east-1z is not an Availability Zone of CloudHSM cluster")
+    assert failure.value.message.startswith(
+        "availability_zone us-east-1z is not an Availability Zone of CloudHSM cluster"
+    )
     assert failure.value.result["actions"] == []
 
 
 def test_aws_refusing_create_raises_its_error(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     expect_describe(stubber)
-    stubber.add_client_error("create_hsm", "CloudHsmInvalidRequestException", "Cannot add an HSM to the cluster while it is CREATE_IN_PROGRESS.", 400)
+    stubber.add_client_error(
+        "create_hsm",
+        "CloudHsmInvalidRequestException",
+        "Cannot add an HSM to the cluster while it is CREATE_IN_PROGRESS.",
+        400,
+    )
 
     run = runner(client, fake_clock)
     with pytest.raises(AnsibleCloudHSMError) as error:
@@ -281,13 +297,17 @@ def creating(stubber):
     """The first Describe (nothing in us-east-1a) and a CreateHsm answered with NEW_HSM."""
     expect_describe(stubber)
     created = hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM)
-    stubber.add_response("create_hsm", {"Hsm": created}, {"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": "us-east-1a"})
+    stubber.add_response(
+        "create_hsm", {"Hsm": created}, {"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": "us-east-1a"}
+    )
 
 
 def test_wait_for_active_times_out_naming_the_last_state(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     creating(stubber)
-    for _poll in range(14):  # the polls of a 60 s wait: at 1, 3, 5, 7, 9, 11.3, 14.1, 17.6, 22.0, 27.5, 34.3, 42.9, 53.6 and 60 s
+    for _poll in range(
+        14
+    ):  # the polls of a 60 s wait: at 1, 3, 5, 7, 9, 11.3, 14.1, 17.6, 22.0, 27.5, 34.3, 42.9, 53.6 and 60 s
         expect_describe(stubber, hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
 
     with pytest.raises(RunFailure) as failure:
@@ -321,7 +341,9 @@ def test_wait_for_active_fails_when_the_hsm_is_degraded(cloudhsm, fake_clock):
     assert failure.value.result["hsm"]["state"] == "DEGRADED"
 
 
-@pytest.mark.parametrize("after", [[], [hsm_entry("us-east-1a", "DELETE_IN_PROGRESS", NEW_HSM)]], ids=["gone", "deleting"])
+@pytest.mark.parametrize(
+    "after", [[], [hsm_entry("us-east-1a", "DELETE_IN_PROGRESS", NEW_HSM)]], ids=["gone", "deleting"]
+)
 def test_wait_for_active_fails_when_the_hsm_disappears(cloudhsm, fake_clock, after):
     client, stubber = cloudhsm
     creating(stubber)
@@ -330,7 +352,9 @@ def test_wait_for_active_fails_when_the_hsm_disappears(cloudhsm, fake_clock, aft
     with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).present(availability_zone="us-east-1a", wait=True)
 
-    assert failure.value.message.startswith(f"HSM {NEW_HSM} in us-east-1a of CloudHSM cluster {HSM_CLUSTER_ID} was deleted while this task waited")
+    assert failure.value.message.startswith(
+        f"HSM {NEW_HSM} in us-east-1a of CloudHSM cluster {HSM_CLUSTER_ID} was deleted while this task waited"
+    )
     assert failure.value.result["actions"] == ["CreateHsm"]
 
 
@@ -339,7 +363,9 @@ def test_wait_for_active_fails_when_the_cluster_is_deleted(cloudhsm, fake_clock)
     creating(stubber)
     expect_describe(stubber, clusters=[])
 
-    with pytest.raises(RunFailure, match=f"CloudHSM cluster {HSM_CLUSTER_ID} was deleted in us-east-1 while this task waited"):
+    with pytest.raises(
+        RunFailure, match=f"CloudHSM cluster {HSM_CLUSTER_ID} was deleted in us-east-1 while this task waited"
+    ):
         runner(client, fake_clock).present(availability_zone="us-east-1a", wait=True)
 
 
@@ -362,7 +388,9 @@ def _throttled_once(describe):
     def fake(client, cluster_id):
         calls.append(cluster_id)
         if len(calls) == 2:  # the first poll, after the run's own Describe
-            error = botocore.exceptions.ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeClusters")
+            error = botocore.exceptions.ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeClusters"
+            )
             raise AnsibleCloudHSMError(message="Failed to describe CloudHSM clusters", exception=error)
         return describe(client, cluster_id)
 
@@ -385,7 +413,9 @@ def _throttled_once(describe):
     ],
 )
 @pytest.mark.parametrize(
-    "selector", [{"hsm_id": "hsm-oldoldold22"}, {"eni_id": "eni-0123456789abcdef1"}, {"eni_ip": "10.0.1.4"}], ids=["hsm_id", "eni_id", "eni_ip"]
+    "selector",
+    [{"hsm_id": "hsm-oldoldold22"}, {"eni_id": "eni-0123456789abcdef1"}, {"eni_ip": "10.0.1.4"}],
+    ids=["hsm_id", "eni_id", "eni_ip"],
 )
 def test_absent_makes_exactly_the_planned_calls(cloudhsm, fake_clock, found, wait, polls, actions, final, selector):
     client, stubber = cloudhsm
@@ -393,7 +423,9 @@ def test_absent_makes_exactly_the_planned_calls(cloudhsm, fake_clock, found, wai
     existing = [other] + ([] if found is None else [hsm_entry("us-east-1a", found, "hsm-oldoldold22")])
     expect_describe(stubber, *existing)
     if actions:
-        stubber.add_response("delete_hsm", {"HsmId": "hsm-oldoldold22"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-oldoldold22"})
+        stubber.add_response(
+            "delete_hsm", {"HsmId": "hsm-oldoldold22"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-oldoldold22"}
+        )
     for state in polls:
         expect_describe(stubber, other, *([] if state is None else [hsm_entry("us-east-1a", state, "hsm-oldoldold22")]))
 

@@ -6,13 +6,11 @@
 import json
 
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import key_store_plan
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.key_store import KeyStoreRunner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
-
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
@@ -75,7 +73,9 @@ def expect_describe(stubber, entry, selector=None):
 
 
 def expect_not_found(stubber, selector):
-    stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400, expected_params=selector)
+    stubber.add_client_error(
+        "describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400, expected_params=selector
+    )
 
 
 def expect_call(stubber, operation, **members):
@@ -99,7 +99,11 @@ VPC_STORE = entry_with(XKS_STORE, Connectivity="VPC_ENDPOINT_SERVICE", VpcEndpoi
 CHANGES = {
     "cloudhsm-nothing-asked": (HSM, params(), {}),
     "cloudhsm-same-name-and-cluster": (HSM, params(cloud_hsm_cluster_id=CLUSTER_ID), {}),
-    "cloudhsm-rename-by-id": (HSM, params(custom_key_store_id=STORE_ID, custom_key_store_name="renamed"), {"NewCustomKeyStoreName": "renamed"}),
+    "cloudhsm-rename-by-id": (
+        HSM,
+        params(custom_key_store_id=STORE_ID, custom_key_store_name="renamed"),
+        {"NewCustomKeyStoreName": "renamed"},
+    ),
     "cloudhsm-other-cluster": (HSM, params(cloud_hsm_cluster_id=OTHER_CLUSTER), {"CloudHsmClusterId": OTHER_CLUSTER}),
     "cloudhsm-password-on-create": (HSM, params(key_store_password=KMSUSER_PASSWORD), {}),
     "cloudhsm-password-always": (
@@ -111,10 +115,18 @@ CHANGES = {
     "cloudhsm-trust-anchor-ignored": (HSM, params(trust_anchor_certificate=ANCHOR), {}),
     "xks-same-settings": (
         XKS_STORE,
-        xks(xks_proxy_uri_endpoint="https://xks.example.com", xks_proxy_uri_path="/kms/xks/v1", xks_proxy_connectivity="PUBLIC_ENDPOINT"),
+        xks(
+            xks_proxy_uri_endpoint="https://xks.example.com",
+            xks_proxy_uri_path="/kms/xks/v1",
+            xks_proxy_connectivity="PUBLIC_ENDPOINT",
+        ),
         {},
     ),
-    "xks-endpoint": (XKS_STORE, xks(xks_proxy_uri_endpoint="https://xks2.example.com"), {"XksProxyUriEndpoint": "https://xks2.example.com"}),
+    "xks-endpoint": (
+        XKS_STORE,
+        xks(xks_proxy_uri_endpoint="https://xks2.example.com"),
+        {"XksProxyUriEndpoint": "https://xks2.example.com"},
+    ),
     "xks-path": (XKS_STORE, xks(xks_proxy_uri_path="/kms/xks/v2"), {"XksProxyUriPath": "/kms/xks/v2"}),
     "xks-connectivity": (
         XKS_STORE,
@@ -126,7 +138,11 @@ CHANGES = {
         xks(xks_proxy_vpc_endpoint_service_name=OTHER_VPC_SERVICE),
         {"XksProxyVpcEndpointServiceName": OTHER_VPC_SERVICE},
     ),
-    "xks-vpc-service-owner": (VPC_STORE, xks(xks_proxy_vpc_endpoint_service_owner="111122223333"), {"XksProxyVpcEndpointServiceOwner": "111122223333"}),
+    "xks-vpc-service-owner": (
+        VPC_STORE,
+        xks(xks_proxy_vpc_endpoint_service_owner="111122223333"),
+        {"XksProxyVpcEndpointServiceOwner": "111122223333"},
+    ),
     "xks-credential-same-key-id": (XKS_STORE, xks(xks_proxy_authentication_credential=CREDENTIAL), {}),
     "xks-credential-other-key-id": (
         XKS_STORE,
@@ -151,12 +167,26 @@ def test_compute_changes_sends_only_what_differs(case):
     "store_type, changes, blocked",
     [
         (CLOUDHSM, {"NewCustomKeyStoreName": "x"}, []),
-        (CLOUDHSM, {"CloudHsmClusterId": "c", "KeyStorePassword": "p", "NewCustomKeyStoreName": "x"}, ["cloud_hsm_cluster_id", "key_store_password"]),
+        (
+            CLOUDHSM,
+            {"CloudHsmClusterId": "c", "KeyStorePassword": "p", "NewCustomKeyStoreName": "x"},
+            ["cloud_hsm_cluster_id", "key_store_password"],
+        ),
         (XKS, {"NewCustomKeyStoreName": "x", "XksProxyUriPath": "/p", "XksProxyAuthenticationCredential": {}}, []),
         (
             XKS,
-            {"XksProxyUriEndpoint": "e", "XksProxyConnectivity": "c", "XksProxyVpcEndpointServiceName": "n", "XksProxyVpcEndpointServiceOwner": "o"},
-            ["xks_proxy_uri_endpoint", "xks_proxy_connectivity", "xks_proxy_vpc_endpoint_service_name", "xks_proxy_vpc_endpoint_service_owner"],
+            {
+                "XksProxyUriEndpoint": "e",
+                "XksProxyConnectivity": "c",
+                "XksProxyVpcEndpointServiceName": "n",
+                "XksProxyVpcEndpointServiceOwner": "o",
+            },
+            [
+                "xks_proxy_uri_endpoint",
+                "xks_proxy_connectivity",
+                "xks_proxy_vpc_endpoint_service_name",
+                "xks_proxy_vpc_endpoint_service_owner",
+            ],
         ),
     ],
 )
@@ -175,94 +205,246 @@ PASSWORD = {"key_store_password": KMSUSER_PASSWORD, "update_password": "always"}
 #          script of the calls after the first Describe ("D:<state>" is a Describe by ID), actions)
 # A script of None: the run is refused after the first Describe, naming the fields.
 UPDATES = {
-    "cloudhsm-rename-connected": (CLOUDHSM, "CONNECTED", RENAME, False, False, {"NewCustomKeyStoreName": "renamed"}, ["update", "D:CONNECTED"], [UPDATE]),
+    "cloudhsm-rename-connected": (
+        CLOUDHSM,
+        "CONNECTED",
+        RENAME,
+        False,
+        False,
+        {"NewCustomKeyStoreName": "renamed"},
+        ["update", "D:CONNECTED"],
+        [UPDATE],
+    ),
     "cloudhsm-cluster-disconnected": (
-        CLOUDHSM, "DISCONNECTED", {"cloud_hsm_cluster_id": OTHER_CLUSTER}, False, False,
-        {"CloudHsmClusterId": OTHER_CLUSTER}, ["update", "D:DISCONNECTED"], [UPDATE],
+        CLOUDHSM,
+        "DISCONNECTED",
+        {"cloud_hsm_cluster_id": OTHER_CLUSTER},
+        False,
+        False,
+        {"CloudHsmClusterId": OTHER_CLUSTER},
+        ["update", "D:DISCONNECTED"],
+        [UPDATE],
     ),
     "cloudhsm-cluster-connected-refused": (
-        CLOUDHSM, "CONNECTED", {"cloud_hsm_cluster_id": OTHER_CLUSTER}, False, False, {"CloudHsmClusterId": OTHER_CLUSTER}, None, [],
+        CLOUDHSM,
+        "CONNECTED",
+        {"cloud_hsm_cluster_id": OTHER_CLUSTER},
+        False,
+        False,
+        {"CloudHsmClusterId": OTHER_CLUSTER},
+        None,
+        [],
     ),
     "cloudhsm-cluster-connected-allowed": (
-        CLOUDHSM, "CONNECTED", {"cloud_hsm_cluster_id": OTHER_CLUSTER}, True, False, {"CloudHsmClusterId": OTHER_CLUSTER},
+        CLOUDHSM,
+        "CONNECTED",
+        {"cloud_hsm_cluster_id": OTHER_CLUSTER},
+        True,
+        False,
+        {"CloudHsmClusterId": OTHER_CLUSTER},
         ["D:CONNECTED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING"],
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "cloudhsm-password-connected-allowed-wait": (
-        CLOUDHSM, "CONNECTED", PASSWORD, True, True, {"KeyStorePassword": KMSUSER_PASSWORD},
-        ["D:CONNECTED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING", "D:CONNECTED", "D:CONNECTED"],
+        CLOUDHSM,
+        "CONNECTED",
+        PASSWORD,
+        True,
+        True,
+        {"KeyStorePassword": KMSUSER_PASSWORD},
+        [
+            "D:CONNECTED",
+            "disconnect",
+            "D:DISCONNECTED",
+            "update",
+            "D:DISCONNECTED",
+            "connect",
+            "D:CONNECTING",
+            "D:CONNECTED",
+            "D:CONNECTED",
+        ],
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "cloudhsm-password-failed-allowed": (
-        CLOUDHSM, "FAILED", PASSWORD, True, False, {"KeyStorePassword": KMSUSER_PASSWORD},
+        CLOUDHSM,
+        "FAILED",
+        PASSWORD,
+        True,
+        False,
+        {"KeyStorePassword": KMSUSER_PASSWORD},
         ["D:FAILED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING"],
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "cloudhsm-password-connecting-allowed": (
-        CLOUDHSM, "CONNECTING", PASSWORD, True, False, {"KeyStorePassword": KMSUSER_PASSWORD},
+        CLOUDHSM,
+        "CONNECTING",
+        PASSWORD,
+        True,
+        False,
+        {"KeyStorePassword": KMSUSER_PASSWORD},
         ["D:CONNECTING", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING"],
         [DISCONNECT, UPDATE, CONNECT],
     ),
     # A DISCONNECTING store is waited for, and then needs no disconnect.
     "cloudhsm-password-disconnecting-allowed": (
-        CLOUDHSM, "DISCONNECTING", PASSWORD, True, False, {"KeyStorePassword": KMSUSER_PASSWORD},
+        CLOUDHSM,
+        "DISCONNECTING",
+        PASSWORD,
+        True,
+        False,
+        {"KeyStorePassword": KMSUSER_PASSWORD},
         ["D:DISCONNECTING", "D:DISCONNECTED", "update", "D:DISCONNECTED"],
         [UPDATE],
     ),
     "cloudhsm-password-disconnecting": (
-        CLOUDHSM, "DISCONNECTING", PASSWORD, False, False, {"KeyStorePassword": KMSUSER_PASSWORD},
-        ["D:DISCONNECTED", "update", "D:DISCONNECTED"], [UPDATE],
+        CLOUDHSM,
+        "DISCONNECTING",
+        PASSWORD,
+        False,
+        False,
+        {"KeyStorePassword": KMSUSER_PASSWORD},
+        ["D:DISCONNECTED", "update", "D:DISCONNECTED"],
+        [UPDATE],
     ),
     # UpdateCustomKeyStore only in CONNECTED or DISCONNECTED: a rename waits out CONNECTING and DISCONNECTING ...
     "cloudhsm-rename-connecting": (
-        CLOUDHSM, "CONNECTING", RENAME, False, False, {"NewCustomKeyStoreName": "renamed"},
-        ["D:CONNECTING", "D:CONNECTED", "update", "D:CONNECTED"], [UPDATE],
+        CLOUDHSM,
+        "CONNECTING",
+        RENAME,
+        False,
+        False,
+        {"NewCustomKeyStoreName": "renamed"},
+        ["D:CONNECTING", "D:CONNECTED", "update", "D:CONNECTED"],
+        [UPDATE],
     ),
     "cloudhsm-rename-disconnecting": (
-        CLOUDHSM, "DISCONNECTING", RENAME, False, False, {"NewCustomKeyStoreName": "renamed"},
-        ["D:DISCONNECTED", "update", "D:DISCONNECTED"], [UPDATE],
+        CLOUDHSM,
+        "DISCONNECTING",
+        RENAME,
+        False,
+        False,
+        {"NewCustomKeyStoreName": "renamed"},
+        ["D:DISCONNECTED", "update", "D:DISCONNECTED"],
+        [UPDATE],
     ),
     # ... and needs allow_disconnect on a FAILED store (disconnect, update, connect).
-    "cloudhsm-rename-failed-refused": (CLOUDHSM, "FAILED", RENAME, False, False, {"NewCustomKeyStoreName": "renamed"}, None, []),
+    "cloudhsm-rename-failed-refused": (
+        CLOUDHSM,
+        "FAILED",
+        RENAME,
+        False,
+        False,
+        {"NewCustomKeyStoreName": "renamed"},
+        None,
+        [],
+    ),
     "cloudhsm-rename-failed-allowed": (
-        CLOUDHSM, "FAILED", RENAME, True, False, {"NewCustomKeyStoreName": "renamed"},
+        CLOUDHSM,
+        "FAILED",
+        RENAME,
+        True,
+        False,
+        {"NewCustomKeyStoreName": "renamed"},
         ["D:FAILED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING"],
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "xks-path-failed-allowed-wait": (
-        XKS, "FAILED", {"xks_proxy_uri_path": "/kms/xks/v2"}, True, True, {"XksProxyUriPath": "/kms/xks/v2"},
-        ["D:FAILED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING", "D:CONNECTED", "D:CONNECTED"],
+        XKS,
+        "FAILED",
+        {"xks_proxy_uri_path": "/kms/xks/v2"},
+        True,
+        True,
+        {"XksProxyUriPath": "/kms/xks/v2"},
+        [
+            "D:FAILED",
+            "disconnect",
+            "D:DISCONNECTED",
+            "update",
+            "D:DISCONNECTED",
+            "connect",
+            "D:CONNECTING",
+            "D:CONNECTED",
+            "D:CONNECTED",
+        ],
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "cloudhsm-password-disconnected": (
-        CLOUDHSM, "DISCONNECTED", PASSWORD, False, False, {"KeyStorePassword": KMSUSER_PASSWORD}, ["update", "D:DISCONNECTED"], [UPDATE],
+        CLOUDHSM,
+        "DISCONNECTED",
+        PASSWORD,
+        False,
+        False,
+        {"KeyStorePassword": KMSUSER_PASSWORD},
+        ["update", "D:DISCONNECTED"],
+        [UPDATE],
     ),
     "cloudhsm-password-on-create-unchanged": (
-        CLOUDHSM, "CONNECTED", {"key_store_password": KMSUSER_PASSWORD}, False, False, {}, [], [],
+        CLOUDHSM,
+        "CONNECTED",
+        {"key_store_password": KMSUSER_PASSWORD},
+        False,
+        False,
+        {},
+        [],
+        [],
     ),
-    "xks-path-connected": (XKS, "CONNECTED", {"xks_proxy_uri_path": "/kms/xks/v2"}, False, False, {"XksProxyUriPath": "/kms/xks/v2"},
-                           ["update", "D:CONNECTED"], [UPDATE]),
+    "xks-path-connected": (
+        XKS,
+        "CONNECTED",
+        {"xks_proxy_uri_path": "/kms/xks/v2"},
+        False,
+        False,
+        {"XksProxyUriPath": "/kms/xks/v2"},
+        ["update", "D:CONNECTED"],
+        [UPDATE],
+    ),
     "xks-credential-connected": (
-        XKS, "CONNECTED", {"xks_proxy_authentication_credential": NEW_CREDENTIAL}, False, False,
+        XKS,
+        "CONNECTED",
+        {"xks_proxy_authentication_credential": NEW_CREDENTIAL},
+        False,
+        False,
         {"XksProxyAuthenticationCredential": {"AccessKeyId": OTHER_KEY_ID, "RawSecretAccessKey": XKS_SECRET}},
-        ["update", "D:CONNECTED"], [UPDATE],
+        ["update", "D:CONNECTED"],
+        [UPDATE],
     ),
     "xks-endpoint-connected-refused": (
-        XKS, "CONNECTED", {"xks_proxy_uri_endpoint": "https://xks2.example.com"}, False, False,
-        {"XksProxyUriEndpoint": "https://xks2.example.com"}, None, [],
+        XKS,
+        "CONNECTED",
+        {"xks_proxy_uri_endpoint": "https://xks2.example.com"},
+        False,
+        False,
+        {"XksProxyUriEndpoint": "https://xks2.example.com"},
+        None,
+        [],
     ),
     "xks-endpoint-connected-allowed": (
-        XKS, "CONNECTED", {"xks_proxy_uri_endpoint": "https://xks2.example.com"}, True, False,
+        XKS,
+        "CONNECTED",
+        {"xks_proxy_uri_endpoint": "https://xks2.example.com"},
+        True,
+        False,
         {"XksProxyUriEndpoint": "https://xks2.example.com"},
         ["D:CONNECTED", "disconnect", "D:DISCONNECTED", "update", "D:DISCONNECTED", "connect", "D:CONNECTING"],
         [DISCONNECT, UPDATE, CONNECT],
     ),
     "xks-connectivity-failed-refused": (
-        XKS, "FAILED", {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE,
-                        "xks_proxy_uri_endpoint": "https://vpc.example.com"},
-        False, False, {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": VPC_SERVICE,
-                       "XksProxyUriEndpoint": "https://vpc.example.com"},
-        None, [],
+        XKS,
+        "FAILED",
+        {
+            "xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE",
+            "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE,
+            "xks_proxy_uri_endpoint": "https://vpc.example.com",
+        },
+        False,
+        False,
+        {
+            "XksProxyConnectivity": "VPC_ENDPOINT_SERVICE",
+            "XksProxyVpcEndpointServiceName": VPC_SERVICE,
+            "XksProxyUriEndpoint": "https://vpc.example.com",
+        },
+        None,
+        [],
     ),
 }
 CALLS = {"update": None, "disconnect": "disconnect_custom_key_store", "connect": "connect_custom_key_store"}
@@ -392,7 +574,9 @@ def test_failed_update_after_disconnecting_connects_the_store_again(kms, fake_cl
     expect_describe(stubber, store_in(CLOUDHSM, "CONNECTED"))
     expect_call(stubber, "disconnect_custom_key_store")
     expect_describe(stubber, store_in(CLOUDHSM, "DISCONNECTED"))
-    stubber.add_client_error("update_custom_key_store", "CloudHsmClusterNotRelatedException", "not a backup of the original", 400)
+    stubber.add_client_error(
+        "update_custom_key_store", "CloudHsmClusterNotRelatedException", "not a backup of the original", 400
+    )
     expect_describe(stubber, store_in(CLOUDHSM, "DISCONNECTED"))
     expect_call(stubber, "connect_custom_key_store")
 
@@ -435,8 +619,12 @@ def test_the_disconnect_wait_is_bounded_by_wait_timeout(kms, fake_clock):
     for _poll in range(3):  # at 1, 3 and 5 s
         expect_describe(stubber, store_in(CLOUDHSM, "DISCONNECTING"))
 
-    with pytest.raises(RunFailure, match="Timed out after 5 s waiting for custom key store payments-hsm to leave DISCONNECTING"):
-        runner(client, fake_clock).run(params(cloud_hsm_cluster_id=OTHER_CLUSTER, allow_disconnect=True, wait_timeout=5))
+    with pytest.raises(
+        RunFailure, match="Timed out after 5 s waiting for custom key store payments-hsm to leave DISCONNECTING"
+    ):
+        runner(client, fake_clock).run(
+            params(cloud_hsm_cluster_id=OTHER_CLUSTER, allow_disconnect=True, wait_timeout=5)
+        )
     assert fake_clock.now == 5
 
 
@@ -460,16 +648,25 @@ def test_a_connecting_store_that_ends_failed_is_not_updated_without_allow_discon
     expect_describe(stubber, store_in(CLOUDHSM, "CONNECTING"), BY_ID)
     expect_describe(stubber, store_in(CLOUDHSM, "FAILED"))
 
-    with pytest.raises(RunFailure, match="is FAILED, and AWS updates a store only while it is CONNECTED or DISCONNECTED"):
+    with pytest.raises(
+        RunFailure, match="is FAILED, and AWS updates a store only while it is CONNECTED or DISCONNECTED"
+    ):
         runner(client, fake_clock).run(params(**RENAME))
     stubber.assert_no_pending_responses()  # no UpdateCustomKeyStore
 
 
-@pytest.mark.parametrize("options", [
-    {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE},
-    {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE,
-     "xks_proxy_uri_endpoint": "https://xks.example.com"},
-], ids=["no-endpoint", "same-endpoint"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE", "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE},
+        {
+            "xks_proxy_connectivity": "VPC_ENDPOINT_SERVICE",
+            "xks_proxy_vpc_endpoint_service_name": VPC_SERVICE,
+            "xks_proxy_uri_endpoint": "https://xks.example.com",
+        },
+    ],
+    ids=["no-endpoint", "same-endpoint"],
+)
 def test_a_connectivity_change_needs_a_new_endpoint_before_any_call(kms, fake_clock, options):
     client, stubber = kms
     expect_describe(stubber, store_in(XKS, "DISCONNECTED"), BY_NAME)
@@ -485,12 +682,21 @@ def test_a_connectivity_change_needs_a_new_endpoint_before_any_call(kms, fake_cl
 
 def test_a_switch_to_public_endpoint_sends_a_new_endpoint_and_no_vpc_service(kms, fake_clock):
     client, stubber = kms
-    disconnected_vpc_store = entry_with(store_in(XKS, "DISCONNECTED"), Connectivity="VPC_ENDPOINT_SERVICE", VpcEndpointServiceName=VPC_SERVICE)
+    disconnected_vpc_store = entry_with(
+        store_in(XKS, "DISCONNECTED"), Connectivity="VPC_ENDPOINT_SERVICE", VpcEndpointServiceName=VPC_SERVICE
+    )
     expect_describe(stubber, disconnected_vpc_store, BY_NAME)
-    expect_call(stubber, "update_custom_key_store", XksProxyConnectivity="PUBLIC_ENDPOINT", XksProxyUriEndpoint="https://public.example.com")
+    expect_call(
+        stubber,
+        "update_custom_key_store",
+        XksProxyConnectivity="PUBLIC_ENDPOINT",
+        XksProxyUriEndpoint="https://public.example.com",
+    )
     expect_describe(stubber, store_in(XKS, "DISCONNECTED"))
 
-    result = runner(client, fake_clock).run(xks(xks_proxy_connectivity="PUBLIC_ENDPOINT", xks_proxy_uri_endpoint="https://public.example.com"))
+    result = runner(client, fake_clock).run(
+        xks(xks_proxy_connectivity="PUBLIC_ENDPOINT", xks_proxy_uri_endpoint="https://public.example.com")
+    )
 
     assert result["actions"] == [UPDATE]
 
@@ -502,7 +708,12 @@ def test_a_switch_to_public_endpoint_sends_a_new_endpoint_and_no_vpc_service(kms
 CREATES = {
     "cloudhsm": (
         params(cloud_hsm_cluster_id=CLUSTER_ID, trust_anchor_certificate=ANCHOR, key_store_password=KMSUSER_PASSWORD),
-        {"CustomKeyStoreType": CLOUDHSM, "CloudHsmClusterId": CLUSTER_ID, "TrustAnchorCertificate": ANCHOR, "KeyStorePassword": KMSUSER_PASSWORD},
+        {
+            "CustomKeyStoreType": CLOUDHSM,
+            "CloudHsmClusterId": CLUSTER_ID,
+            "TrustAnchorCertificate": ANCHOR,
+            "KeyStorePassword": KMSUSER_PASSWORD,
+        },
         store_entry("DISCONNECTED"),
         ["key_store_password"],
     ),
@@ -552,7 +763,9 @@ def test_create_sends_every_option_then_describes_the_new_store(case, kms, fake_
     client, stubber = kms
     wanted, request, created, secrets = CREATES[case]
     expect_not_found(stubber, BY_NAME)
-    stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID}, dict(CustomKeyStoreName=STORE_NAME, **request))
+    stubber.add_response(
+        "create_custom_key_store", {"CustomKeyStoreId": STORE_ID}, dict(CustomKeyStoreName=STORE_NAME, **request)
+    )
     expect_describe(stubber, created)
 
     result = runner(client, fake_clock).run(wanted)
@@ -587,7 +800,10 @@ def test_create_in_check_mode_describes_only(case, kms, fake_clock):
     [
         (params(), "cloud_hsm_cluster_id, trust_anchor_certificate and key_store_password: set them"),
         (params(cloud_hsm_cluster_id=CLUSTER_ID, trust_anchor_certificate=ANCHOR), "key_store_password: set it"),
-        (xks(), "xks_proxy_uri_endpoint, xks_proxy_uri_path, xks_proxy_connectivity and xks_proxy_authentication_credential: set them"),
+        (
+            xks(),
+            "xks_proxy_uri_endpoint, xks_proxy_uri_path, xks_proxy_connectivity and xks_proxy_authentication_credential: set them",
+        ),
         (
             xks(
                 xks_proxy_uri_endpoint="https://xks.example.com",
@@ -606,8 +822,9 @@ def test_create_without_required_options_names_them_all_and_changes_nothing(kms,
     with pytest.raises(RunFailure) as failure:
         runner(client, fake_clock).run(wanted)
 
-    assert f"Custom key store {STORE_NAME} does not exist, and creating it (type {wanted['custom_key_store_type']}) needs {missing}" in (
-        failure.value.message
+    assert (
+        f"Custom key store {STORE_NAME} does not exist, and creating it (type {wanted['custom_key_store_type']}) needs {missing}"
+        in (failure.value.message)
     )
     assert failure.value.message.endswith("or correct custom_key_store_name if you meant an existing store.")
 
@@ -660,22 +877,49 @@ def test_the_type_of_an_existing_store_cannot_change(kms, fake_clock):
 @pytest.mark.parametrize(
     "wanted, message",
     [
-        (params(xks_proxy_uri_path="/p"), "xks_proxy_uri_path applies only to custom key stores of type EXTERNAL_KEY_STORE, "
-                                          "not to custom_key_store_type AWS_CLOUDHSM: remove it, or set custom_key_store_type: EXTERNAL_KEY_STORE."),
-        (params(xks_proxy_uri_path="/p", xks_proxy_connectivity="PUBLIC_ENDPOINT"), "xks_proxy_uri_path and xks_proxy_connectivity apply only"),
-        (xks(key_store_password=KMSUSER_PASSWORD), "key_store_password applies only to custom key stores of type AWS_CLOUDHSM"),
+        (
+            params(xks_proxy_uri_path="/p"),
+            "xks_proxy_uri_path applies only to custom key stores of type EXTERNAL_KEY_STORE, "
+            "not to custom_key_store_type AWS_CLOUDHSM: remove it, or set custom_key_store_type: EXTERNAL_KEY_STORE.",
+        ),
+        (
+            params(xks_proxy_uri_path="/p", xks_proxy_connectivity="PUBLIC_ENDPOINT"),
+            "xks_proxy_uri_path and xks_proxy_connectivity apply only",
+        ),
+        (
+            xks(key_store_password=KMSUSER_PASSWORD),
+            "key_store_password applies only to custom key stores of type AWS_CLOUDHSM",
+        ),
         (params(custom_key_store_name=" "), "custom_key_store_name must not be empty."),
         (params(cloud_hsm_cluster_id=""), "cloud_hsm_cluster_id must not be empty."),
         (xks(xks_proxy_uri_path=""), "xks_proxy_uri_path must not be empty."),
-        (xks(xks_proxy_authentication_credential={"access_key_id": "", "raw_secret_access_key": XKS_SECRET}),
-         "xks_proxy_authentication_credential.access_key_id must not be empty."),
-        (xks(xks_proxy_authentication_credential={"access_key_id": "lowercase-key-id-00000", "raw_secret_access_key": XKS_SECRET}),
-         "xks_proxy_authentication_credential.access_key_id must be 20 to 30 characters of A-Z and 2-7."),
-        (xks(xks_proxy_authentication_credential={"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": "short"}),
-         "xks_proxy_authentication_credential.raw_secret_access_key must be 43 to 64 characters"),
+        (
+            xks(xks_proxy_authentication_credential={"access_key_id": "", "raw_secret_access_key": XKS_SECRET}),
+            "xks_proxy_authentication_credential.access_key_id must not be empty.",
+        ),
+        (
+            xks(
+                xks_proxy_authentication_credential={
+                    "access_key_id": "lowercase-key-id-00000",
+                    "raw_secret_access_key": XKS_SECRET,
+                }
+            ),
+            "xks_proxy_authentication_credential.access_key_id must be 20 to 30 characters of A-Z and 2-7.",
+        ),
+        (
+            xks(
+                xks_proxy_authentication_credential={
+                    "access_key_id": XKS_ACCESS_KEY_ID,
+                    "raw_secret_access_key": "short",
+                }
+            ),
+            "xks_proxy_authentication_credential.raw_secret_access_key must be 43 to 64 characters",
+        ),
         (params(key_store_password="short"), "key_store_password must be 7 to 32 characters."),
-        (xks(xks_proxy_connectivity="PUBLIC_ENDPOINT", xks_proxy_vpc_endpoint_service_name="svc"),
-         "xks_proxy_vpc_endpoint_service_name applies only with xks_proxy_connectivity VPC_ENDPOINT_SERVICE"),
+        (
+            xks(xks_proxy_connectivity="PUBLIC_ENDPOINT", xks_proxy_vpc_endpoint_service_name="svc"),
+            "xks_proxy_vpc_endpoint_service_name applies only with xks_proxy_connectivity VPC_ENDPOINT_SERVICE",
+        ),
         (params(wait_timeout=0), "wait_timeout must be greater than 0 seconds, got 0."),
     ],
 )

@@ -7,21 +7,22 @@ import re
 
 import botocore.exceptions
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import kms
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import is_throttling
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import aws_error_sentence
-from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
 
 
 def test_describe_by_name_returns_the_entry(kms_stubbed):
     client, stubber = kms_stubbed
     stubber.add_response(
-        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": "payments-hsm"}
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("CONNECTED")]},
+        {"CustomKeyStoreName": "payments-hsm"},
     )
     selector, label = kms.store_selector(custom_key_store_name="payments-hsm")
     assert kms.describe_custom_key_store(client, selector, label)["ConnectionState"] == "CONNECTED"
@@ -48,9 +49,15 @@ def test_describe_other_errors_raise_a_kms_error_naming_the_store(kms_stubbed):
 
 def test_list_follows_marker_paging_to_the_end(kms_stubbed):
     client, stubber = kms_stubbed
-    first, second = store_entry("CONNECTED"), dict(store_entry("FAILED", "NETWORK_ERRORS"), CustomKeyStoreId="cks-0000000000000000b")
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [first], "Truncated": True, "NextMarker": "m1"}, {})
-    stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [second], "Truncated": False}, {"Marker": "m1"})
+    first, second = store_entry("CONNECTED"), dict(
+        store_entry("FAILED", "NETWORK_ERRORS"), CustomKeyStoreId="cks-0000000000000000b"
+    )
+    stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [first], "Truncated": True, "NextMarker": "m1"}, {}
+    )
+    stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [second], "Truncated": False}, {"Marker": "m1"}
+    )
     assert [s["CustomKeyStoreId"] for s in kms.list_custom_key_stores(client)] == [STORE_ID, "cks-0000000000000000b"]
 
 
@@ -77,9 +84,15 @@ def test_collection_version_matches_galaxy_yml():
 
 def test_create_sends_the_request_and_returns_the_new_id(kms_stubbed):
     client, stubber = kms_stubbed
-    request = {"CustomKeyStoreType": "AWS_CLOUDHSM", "CloudHsmClusterId": "cluster-1234567abcd", "TrustAnchorCertificate": "pem",
-               "KeyStorePassword": "kmsuser-Passw0rd"}
-    stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID}, dict(CustomKeyStoreName="payments-hsm", **request))
+    request = {
+        "CustomKeyStoreType": "AWS_CLOUDHSM",
+        "CloudHsmClusterId": "cluster-1234567abcd",
+        "TrustAnchorCertificate": "pem",
+        "KeyStorePassword": "kmsuser-Passw0rd",
+    }
+    stubber.add_response(
+        "create_custom_key_store", {"CustomKeyStoreId": STORE_ID}, dict(CustomKeyStoreName="payments-hsm", **request)
+    )
     assert kms.create_custom_key_store(client, "payments-hsm", request) == STORE_ID
 
 
@@ -88,12 +101,17 @@ def test_create_refusal_names_the_store(kms_stubbed):
     stubber.add_client_error("create_custom_key_store", "CustomKeyStoreNameInUseException", "name in use", 400)
     with pytest.raises(kms.AnsibleKMSError) as error:
         kms.create_custom_key_store(client, "payments-hsm", {})
-    assert aws_error_sentence(error.value) == "Failed to create custom key store payments-hsm: CustomKeyStoreNameInUseException: name in use."
+    assert (
+        aws_error_sentence(error.value)
+        == "Failed to create custom key store payments-hsm: CustomKeyStoreNameInUseException: name in use."
+    )
 
 
 def test_update_sends_only_the_given_members(kms_stubbed):
     client, stubber = kms_stubbed
-    stubber.add_response("update_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID, "NewCustomKeyStoreName": "renamed"})
+    stubber.add_response(
+        "update_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID, "NewCustomKeyStoreName": "renamed"}
+    )
     assert kms.update_custom_key_store(client, STORE_ID, "payments-hsm", {"NewCustomKeyStoreName": "renamed"}) is None
 
 
@@ -110,7 +128,9 @@ def test_update_refusal_names_the_store(kms_stubbed):
 def test_delete_is_true_when_deleted_and_false_when_already_gone(kms_stubbed, error, deleted):
     client, stubber = kms_stubbed
     if error:
-        stubber.add_client_error("delete_custom_key_store", error, "gone", 400, expected_params={"CustomKeyStoreId": STORE_ID})
+        stubber.add_client_error(
+            "delete_custom_key_store", error, "gone", 400, expected_params={"CustomKeyStoreId": STORE_ID}
+        )
     else:
         stubber.add_response("delete_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
     assert kms.delete_custom_key_store(client, STORE_ID, "payments-hsm") is deleted
@@ -124,7 +144,9 @@ def test_delete_refusal_keeps_the_aws_code(kms_stubbed):
     assert error_code(error.value) == "CustomKeyStoreHasCMKsException"
 
 
-@pytest.mark.parametrize("code, throttled", [("ThrottlingException", True), ("Throttling", True), ("KMSInternalException", False)])
+@pytest.mark.parametrize(
+    "code, throttled", [("ThrottlingException", True), ("Throttling", True), ("KMSInternalException", False)]
+)
 def test_throttling_is_read_from_the_error_code(kms_stubbed, code, throttled):
     client, stubber = kms_stubbed
     stubber.add_client_error("describe_custom_key_stores", code, "slow down", 400)

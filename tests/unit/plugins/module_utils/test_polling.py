@@ -7,7 +7,6 @@ import itertools
 
 import botocore.exceptions
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.polling import Polls
@@ -50,7 +49,9 @@ def test_a_1200_s_wait_costs_53_polls_within_the_55_the_kms_quota_allows():
 def aws_error(error_class, code, status=400):
     return error_class(
         message="describe",
-        exception=botocore.exceptions.ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Describe"),
+        exception=botocore.exceptions.ClientError(
+            {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Describe"
+        ),
     )
 
 
@@ -77,14 +78,26 @@ TRANSIENT = [
     aws_error(AnsibleKMSError, "KMSInternalException", 500),
     aws_error(AnsibleCloudHSMError, "CloudHsmInternalFailureException", 500),
     aws_error(AnsibleKMSError, "ServiceUnavailable", 503),
-    unanswered(AnsibleKMSError, botocore.exceptions.EndpointConnectionError(endpoint_url="https://kms.us-east-1.amazonaws.com/")),
-    unanswered(AnsibleKMSError, botocore.exceptions.ConnectionClosedError(endpoint_url="https://kms.us-east-1.amazonaws.com/")),
-    unanswered(AnsibleKMSError, botocore.exceptions.ReadTimeoutError(endpoint_url="https://kms.us-east-1.amazonaws.com/")),
-    unanswered(AnsibleCloudHSMError, botocore.exceptions.ConnectTimeoutError(endpoint_url="https://cloudhsmv2.us-east-1.amazonaws.com/")),
+    unanswered(
+        AnsibleKMSError,
+        botocore.exceptions.EndpointConnectionError(endpoint_url="https://kms.us-east-1.amazonaws.com/"),
+    ),
+    unanswered(
+        AnsibleKMSError, botocore.exceptions.ConnectionClosedError(endpoint_url="https://kms.us-east-1.amazonaws.com/")
+    ),
+    unanswered(
+        AnsibleKMSError, botocore.exceptions.ReadTimeoutError(endpoint_url="https://kms.us-east-1.amazonaws.com/")
+    ),
+    unanswered(
+        AnsibleCloudHSMError,
+        botocore.exceptions.ConnectTimeoutError(endpoint_url="https://cloudhsmv2.us-east-1.amazonaws.com/"),
+    ),
 ]
 
 
-@pytest.mark.parametrize("error", TRANSIENT, ids=lambda error: type(error.exception).__name__ + str(error.exception)[:20])
+@pytest.mark.parametrize(
+    "error", TRANSIENT, ids=lambda error: type(error.exception).__name__ + str(error.exception)[:20]
+)
 def test_throttled_unanswered_and_5xx_polls_are_skipped_at_the_schedule_times(fake_clock, error):
     describe = describing("CONNECTING", error, error, "CONNECTED")
 
@@ -122,7 +135,12 @@ def test_a_wait_that_ends_while_the_endpoint_is_down_keeps_the_last_error(fake_c
 
 
 def test_a_wait_whose_last_poll_was_answered_keeps_no_error(fake_clock):
-    waiting = Polls(describing(TRANSIENT[6], "CONNECTING", aws_error(AnsibleKMSError, "KMSInternalException", 500)), 5.0, fake_clock.sleep, fake_clock.clock)
+    waiting = Polls(
+        describing(TRANSIENT[6], "CONNECTING", aws_error(AnsibleKMSError, "KMSInternalException", 500)),
+        5.0,
+        fake_clock.sleep,
+        fake_clock.clock,
+    )
 
     assert list(waiting) == ["CONNECTING"]
     assert waiting.unanswered is None

@@ -6,7 +6,6 @@
 import json
 
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_cluster_info
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
@@ -22,8 +21,16 @@ def run_module(capsys, **args):
 
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_every_cluster_across_pages_with_active_counts(cloudhsm_stubber, capsys, check_mode):
-    first = cluster_entry([hsm_entry("us-east-1b"), hsm_entry("us-east-1a", hsm_id="hsm-aaaaaaaaaa2"), hsm_entry("us-east-1a", "DEGRADED", "hsm-aaaaaaaaaa3")])
-    second = cluster_entry([hsm_entry("us-east-1c", "CREATE_IN_PROGRESS", cluster_id=OTHER_ID)], state="UNINITIALIZED", cluster_id=OTHER_ID)
+    first = cluster_entry(
+        [
+            hsm_entry("us-east-1b"),
+            hsm_entry("us-east-1a", hsm_id="hsm-aaaaaaaaaa2"),
+            hsm_entry("us-east-1a", "DEGRADED", "hsm-aaaaaaaaaa3"),
+        ]
+    )
+    second = cluster_entry(
+        [hsm_entry("us-east-1c", "CREATE_IN_PROGRESS", cluster_id=OTHER_ID)], state="UNINITIALIZED", cluster_id=OTHER_ID
+    )
     cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [first], "NextToken": "t2"}, {})
     cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [second]}, {"NextToken": "t2"})
 
@@ -32,11 +39,21 @@ def test_every_cluster_across_pages_with_active_counts(cloudhsm_stubber, capsys,
     assert result["changed"] is False
     active, uninitialized = result["clusters"]
     assert (active["cluster_id"], active["active_hsm_count"], active["active_hsm_availability_zones"]) == (
-        HSM_CLUSTER_ID, 2, ["us-east-1a", "us-east-1b"]
+        HSM_CLUSTER_ID,
+        2,
+        ["us-east-1a", "us-east-1b"],
     )
     assert [hsm["state"] for hsm in active["hsms"]] == ["ACTIVE", "ACTIVE", "DEGRADED"]
-    assert active["subnet_mapping"] == {"us-east-1a": "subnet-0aaa1111", "us-east-1b": "subnet-0bbb2222", "us-east-1c": "subnet-0ccc3333"}
-    assert (uninitialized["state"], uninitialized["active_hsm_count"], uninitialized["active_hsm_availability_zones"]) == ("UNINITIALIZED", 0, [])
+    assert active["subnet_mapping"] == {
+        "us-east-1a": "subnet-0aaa1111",
+        "us-east-1b": "subnet-0bbb2222",
+        "us-east-1c": "subnet-0ccc3333",
+    }
+    assert (
+        uninitialized["state"],
+        uninitialized["active_hsm_count"],
+        uninitialized["active_hsm_availability_zones"],
+    ) == ("UNINITIALIZED", 0, [])
 
 
 @pytest.mark.parametrize(
@@ -49,7 +66,9 @@ def test_every_cluster_across_pages_with_active_counts(cloudhsm_stubber, capsys,
     ],
 )
 def test_options_become_filters_in_exactly_one_call(cloudhsm_stubber, capsys, args, filters):
-    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [cluster_entry()]}, {"Filters": filters} if filters else {})
+    cloudhsm_stubber.add_response(
+        "describe_clusters", {"Clusters": [cluster_entry()]}, {"Filters": filters} if filters else {}
+    )
 
     result = run_module(capsys, **args)
 
@@ -57,7 +76,9 @@ def test_options_become_filters_in_exactly_one_call(cloudhsm_stubber, capsys, ar
 
 
 def test_unknown_ids_are_an_empty_list(cloudhsm_stubber, capsys):
-    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": []}, {"Filters": {"clusterIds": ["cluster-unknownunkn"]}})
+    cloudhsm_stubber.add_response(
+        "describe_clusters", {"Clusters": []}, {"Filters": {"clusterIds": ["cluster-unknownunkn"]}}
+    )
 
     result = run_module(capsys, cluster_ids=["cluster-unknownunkn"])
 
@@ -74,7 +95,12 @@ def test_unknown_resource_error_is_an_empty_list_too(cloudhsm_stubber, capsys):
 
 
 def test_aws_refusal_is_one_sentence_without_traceback(cloudhsm_stubber, capsys):
-    cloudhsm_stubber.add_client_error("describe_clusters", "CloudHsmAccessDeniedException", "User is not authorized to perform cloudhsm:DescribeClusters", 400)
+    cloudhsm_stubber.add_client_error(
+        "describe_clusters",
+        "CloudHsmAccessDeniedException",
+        "User is not authorized to perform cloudhsm:DescribeClusters",
+        400,
+    )
 
     result = run_module(capsys)
 

@@ -7,16 +7,15 @@ import functools
 import json
 
 import pytest
-from botocore.stub import Stubber
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import hsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_hsm
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
-from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import HSM_CLUSTER_ID
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
+from botocore.stub import Stubber
 
 BY_ID = {"Filters": {"clusterIds": [HSM_CLUSTER_ID]}}
 NEW_HSM = "hsm-newnewnew22"
@@ -24,7 +23,11 @@ NEW_HSM = "hsm-newnewnew22"
 
 @pytest.fixture(autouse=True)
 def waits_on_the_fake_clock(monkeypatch, fake_clock):
-    monkeypatch.setattr(cloudhsm_hsm, "HsmRunner", functools.partial(hsm_utils.HsmRunner, sleep=fake_clock.sleep, clock=fake_clock.clock))
+    monkeypatch.setattr(
+        cloudhsm_hsm,
+        "HsmRunner",
+        functools.partial(hsm_utils.HsmRunner, sleep=fake_clock.sleep, clock=fake_clock.clock),
+    )
 
 
 def run_module(capsys, **args):
@@ -32,12 +35,16 @@ def run_module(capsys, **args):
 
 
 def expect_describe(cloudhsm_stubber, *hsms, clusters=None):
-    cloudhsm_stubber.add_response("describe_clusters", {"Clusters": [cluster_entry(hsms)] if clusters is None else clusters}, BY_ID)
+    cloudhsm_stubber.add_response(
+        "describe_clusters", {"Clusters": [cluster_entry(hsms)] if clusters is None else clusters}, BY_ID
+    )
 
 
 def expect_create(cloudhsm_stubber, zone="us-east-1a", **extra):
     created = hsm_entry(zone, "CREATE_IN_PROGRESS", NEW_HSM, eni_ip=extra.get("IpAddress"))
-    cloudhsm_stubber.add_response("create_hsm", {"Hsm": created}, dict({"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": zone}, **extra))
+    cloudhsm_stubber.add_response(
+        "create_hsm", {"Hsm": created}, dict({"ClusterId": HSM_CLUSTER_ID, "AvailabilityZone": zone}, **extra)
+    )
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
@@ -56,8 +63,16 @@ def test_an_hsm_already_serving_the_zone_costs_exactly_one_call(cloudhsm_stubber
 def test_create_and_wait_until_active(cloudhsm_stubber, capsys, fake_clock):
     expect_describe(cloudhsm_stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"))
     expect_create(cloudhsm_stubber)
-    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM))
-    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"), hsm_entry("us-east-1a", "ACTIVE", NEW_HSM))
+    expect_describe(
+        cloudhsm_stubber,
+        hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"),
+        hsm_entry("us-east-1a", "CREATE_IN_PROGRESS", NEW_HSM),
+    )
+    expect_describe(
+        cloudhsm_stubber,
+        hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"),
+        hsm_entry("us-east-1a", "ACTIVE", NEW_HSM),
+    )
 
     result = run_module(capsys, availability_zone="us-east-1a", wait=True, _ansible_diff=True)
 
@@ -77,7 +92,11 @@ def test_create_without_wait_returns_create_in_progress(cloudhsm_stubber, capsys
     result = run_module(capsys, subnet_id="subnet-0bbb2222", ip_address="10.0.2.50")
 
     assert result["changed"] is True
-    assert (result["hsm"]["state"], result["hsm"]["availability_zone"], result["hsm"]["eni_ip"]) == ("CREATE_IN_PROGRESS", "us-east-1b", "10.0.2.50")
+    assert (result["hsm"]["state"], result["hsm"]["availability_zone"], result["hsm"]["eni_ip"]) == (
+        "CREATE_IN_PROGRESS",
+        "us-east-1b",
+        "10.0.2.50",
+    )
 
 
 def test_check_mode_describes_once_and_shows_the_would_be_hsm(cloudhsm_stubber, capsys):
@@ -87,17 +106,26 @@ def test_check_mode_describes_once_and_shows_the_would_be_hsm(cloudhsm_stubber, 
 
     assert result["changed"] is True
     assert result["actions"] == ["CreateHsm"]
-    assert result["hsm"] == {"cluster_id": HSM_CLUSTER_ID, "availability_zone": "us-east-1c", "subnet_id": "subnet-0ccc3333", "state": "CREATE_IN_PROGRESS"}
+    assert result["hsm"] == {
+        "cluster_id": HSM_CLUSTER_ID,
+        "availability_zone": "us-east-1c",
+        "subnet_id": "subnet-0ccc3333",
+        "state": "CREATE_IN_PROGRESS",
+    }
     assert result["diff"] == {
         "before": {"state": "absent"},
         "after": {"availability_zone": "us-east-1c", "subnet_id": "subnet-0ccc3333", "state": "CREATE_IN_PROGRESS"},
     }
 
 
-@pytest.mark.parametrize("selector", [{"hsm_id": "hsm-abcdefghij2"}, {"eni_ip": "10.0.1.4"}, {"eni_id": "eni-0123456789abcdef1"}])
+@pytest.mark.parametrize(
+    "selector", [{"hsm_id": "hsm-abcdefghij2"}, {"eni_ip": "10.0.1.4"}, {"eni_id": "eni-0123456789abcdef1"}]
+)
 def test_delete_and_wait_until_gone(cloudhsm_stubber, capsys, selector):
     expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
-    cloudhsm_stubber.add_response("delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"})
+    cloudhsm_stubber.add_response(
+        "delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"}
+    )
     expect_describe(cloudhsm_stubber)
 
     result = run_module(capsys, state="absent", wait=True, **selector)
@@ -106,7 +134,13 @@ def test_delete_and_wait_until_gone(cloudhsm_stubber, capsys, selector):
     assert result["actions"] == ["DeleteHsm"]
     assert result["hsm"] == {}
     assert result["diff"] == {
-        "before": {"hsm_id": "hsm-abcdefghij2", "availability_zone": "us-east-1a", "subnet_id": "subnet-0aaa1111", "eni_ip": "10.0.1.4", "state": "ACTIVE"},
+        "before": {
+            "hsm_id": "hsm-abcdefghij2",
+            "availability_zone": "us-east-1a",
+            "subnet_id": "subnet-0aaa1111",
+            "eni_ip": "10.0.1.4",
+            "state": "ACTIVE",
+        },
         "after": {"state": "absent"},
     }
 
@@ -121,7 +155,9 @@ def test_deleting_an_hsm_that_is_not_there_costs_one_call(cloudhsm_stubber, caps
     assert result["hsm"] == {}
 
 
-@pytest.mark.parametrize("args", [{"availability_zone": "us-east-1a"}, {"state": "absent", "hsm_id": "hsm-abcdefghij2"}])
+@pytest.mark.parametrize(
+    "args", [{"availability_zone": "us-east-1a"}, {"state": "absent", "hsm_id": "hsm-abcdefghij2"}]
+)
 def test_unknown_cluster_fails_with_one_sentence(cloudhsm_stubber, capsys, args):
     expect_describe(cloudhsm_stubber, clusters=[])
 
@@ -146,7 +182,12 @@ def test_unknown_zone_lists_the_clusters_zones(cloudhsm_stubber, capsys):
 
 def test_aws_refusal_is_one_sentence_without_traceback(cloudhsm_stubber, capsys):
     expect_describe(cloudhsm_stubber)
-    cloudhsm_stubber.add_client_error("create_hsm", "CloudHsmInvalidRequestException", "Cannot add an HSM to cluster while it is CREATE_IN_PROGRESS.", 400)
+    cloudhsm_stubber.add_client_error(
+        "create_hsm",
+        "CloudHsmInvalidRequestException",
+        "Cannot add an HSM to cluster while it is CREATE_IN_PROGRESS.",
+        400,
+    )
 
     result = run_module(capsys, availability_zone="us-east-1a")
 
@@ -180,8 +221,13 @@ def test_timeout_fails_with_the_last_state(cloudhsm_stubber, capsys, fake_clock)
 
     result = run_module(capsys, availability_zone="us-east-1a", wait=True, wait_timeout=5)
 
-    assert result["msg"].startswith(f"Timed out after 5 s waiting for HSM {NEW_HSM} in us-east-1a of CloudHSM cluster {HSM_CLUSTER_ID} to become ACTIVE")
-    assert "(last observed state: CREATE_IN_PROGRESS). AWS carries on with the operation: run the task again to resume waiting" in result["msg"]
+    assert result["msg"].startswith(
+        f"Timed out after 5 s waiting for HSM {NEW_HSM} in us-east-1a of CloudHSM cluster {HSM_CLUSTER_ID} to become ACTIVE"
+    )
+    assert (
+        "(last observed state: CREATE_IN_PROGRESS). AWS carries on with the operation: run the task again to resume waiting"
+        in result["msg"]
+    )
     assert result["changed"] is True
     assert result["actions"] == ["CreateHsm"]
 
@@ -191,12 +237,27 @@ def test_timeout_fails_with_the_last_state(cloudhsm_stubber, capsys, fake_clock)
     [
         ({}, "state is present but any of the following are missing: availability_zone, subnet_id"),
         ({"state": "absent"}, "state is absent but any of the following are missing: hsm_id, eni_id, eni_ip"),
-        ({"availability_zone": "us-east-1a", "subnet_id": "subnet-0aaa1111"}, "mutually exclusive: availability_zone|subnet_id"),
-        ({"state": "absent", "hsm_id": "hsm-abcdefghij2", "eni_ip": "10.0.1.4"}, "mutually exclusive: hsm_id|eni_id|eni_ip"),
+        (
+            {"availability_zone": "us-east-1a", "subnet_id": "subnet-0aaa1111"},
+            "mutually exclusive: availability_zone|subnet_id",
+        ),
+        (
+            {"state": "absent", "hsm_id": "hsm-abcdefghij2", "eni_ip": "10.0.1.4"},
+            "mutually exclusive: hsm_id|eni_id|eni_ip",
+        ),
         ({"availability_zone": "us-east-1a", "wait_timeout": 0}, "wait_timeout must be greater than 0 seconds, got 0."),
-        ({"availability_zone": "us-east-1a", "wait_timeout": -1}, "wait_timeout must be greater than 0 seconds, got -1."),
-        ({"availability_zone": "us-east-1a", "hsm_id": "hsm-abcdefghij2"}, "hsm_id is used only with state=absent; remove it, or set state=absent."),
-        ({"state": "absent", "eni_ip": "10.0.1.4", "ip_address": "10.0.1.4"}, "ip_address is used only with state=present; remove it, or set state=present."),
+        (
+            {"availability_zone": "us-east-1a", "wait_timeout": -1},
+            "wait_timeout must be greater than 0 seconds, got -1.",
+        ),
+        (
+            {"availability_zone": "us-east-1a", "hsm_id": "hsm-abcdefghij2"},
+            "hsm_id is used only with state=absent; remove it, or set state=absent.",
+        ),
+        (
+            {"state": "absent", "eni_ip": "10.0.1.4", "ip_address": "10.0.1.4"},
+            "ip_address is used only with state=present; remove it, or set state=present.",
+        ),
         ({"availability_zone": " "}, "availability_zone must not be empty."),
         ({"cluster_id": "", "availability_zone": "us-east-1a"}, "cluster_id must not be empty."),
         ({"availability_zone": "us-east-1a", "state": "gone"}, "value of state must be one of: present, absent"),

@@ -5,22 +5,21 @@
 
 import json
 
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
-from botocore.stub import Stubber
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
-from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import KMSUSER_PASSWORD
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import XKS_ACCESS_KEY_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import XKS_SECRET
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import aws_client
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
+from botocore.stub import Stubber
+
+from ansible.module_utils.testing import patch_module_args
 
 ANCHOR = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 CREDENTIAL = {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET}
@@ -45,7 +44,9 @@ def test_create_a_cloudhsm_store(kms_stubber, capsys):
             "KeyStorePassword": KMSUSER_PASSWORD,
         },
     )
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    kms_stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID}
+    )
 
     result = run_module(
         capsys,
@@ -87,20 +88,30 @@ def test_update_xks_credential_always_in_check_mode_makes_one_call(kms_stubber, 
 
 
 def test_refusal_without_allow_disconnect_is_one_sentence_and_changes_nothing(kms_stubber, capsys):
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": STORE_NAME})
+    kms_stubber.add_response(
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("CONNECTED")]},
+        {"CustomKeyStoreName": STORE_NAME},
+    )
 
-    result = run_module(capsys, custom_key_store_name=STORE_NAME, key_store_password=KMSUSER_PASSWORD, update_password="always")
+    result = run_module(
+        capsys, custom_key_store_name=STORE_NAME, key_store_password=KMSUSER_PASSWORD, update_password="always"
+    )
 
     assert result["failed"] is True
     assert result["changed"] is False
     assert result["actions"] == []
-    assert result["msg"].startswith(f"Custom key store {STORE_NAME} is CONNECTED, and AWS changes key_store_password only while")
+    assert result["msg"].startswith(
+        f"Custom key store {STORE_NAME} is CONNECTED, and AWS changes key_store_password only while"
+    )
     assert "exception" not in result
 
 
 def test_aws_refusal_with_a_known_remedy(kms_stubber, capsys):
     kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
-    kms_stubber.add_client_error("create_custom_key_store", "IncorrectTrustAnchorException", "The trust anchor does not match.", 400)
+    kms_stubber.add_client_error(
+        "create_custom_key_store", "IncorrectTrustAnchorException", "The trust anchor does not match.", 400
+    )
 
     result = run_module(
         capsys,
@@ -120,7 +131,10 @@ def test_aws_refusal_with_a_known_remedy(kms_stubber, capsys):
 
 def test_other_aws_errors_are_one_line_without_traceback(kms_stubber, capsys):
     kms_stubber.add_client_error(
-        "describe_custom_key_stores", "AccessDeniedException", "User is not authorized to perform kms:DescribeCustomKeyStores", 400
+        "describe_custom_key_stores",
+        "AccessDeniedException",
+        "User is not authorized to perform kms:DescribeCustomKeyStores",
+        400,
     )
 
     result = run_module(capsys, custom_key_store_name=STORE_NAME, state="absent")
@@ -133,7 +147,9 @@ def test_other_aws_errors_are_one_line_without_traceback(kms_stubber, capsys):
 
 
 def test_delete(kms_stubber, capsys):
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    kms_stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID}
+    )
     kms_stubber.add_response("delete_custom_key_store", {}, {"CustomKeyStoreId": STORE_ID})
 
     result = run_module(capsys, custom_key_store_name=STORE_NAME, custom_key_store_id=STORE_ID, state="absent")
@@ -148,16 +164,37 @@ def test_delete(kms_stubber, capsys):
     [
         ({}, "missing required arguments: custom_key_store_name"),
         ({"custom_key_store_name": ""}, "custom_key_store_name must not be empty."),
-        ({"custom_key_store_name": STORE_NAME, "wait_timeout": -1}, "wait_timeout must be greater than 0 seconds, got -1."),
-        ({"custom_key_store_name": STORE_NAME, "xks_proxy_uri_endpoint": "https://xks.example.com"},
-         "xks_proxy_uri_endpoint applies only to custom key stores of type EXTERNAL_KEY_STORE"),
-        ({"custom_key_store_name": STORE_NAME, "custom_key_store_type": "EXTERNAL_KEY_STORE",
-          "xks_proxy_authentication_credential": {"access_key_id": XKS_ACCESS_KEY_ID}},
-         "missing required arguments: raw_secret_access_key found in xks_proxy_authentication_credential"),
-        ({"custom_key_store_name": STORE_NAME, "custom_key_store_type": "EXTERNAL_KEY_STORE",
-          "xks_proxy_authentication_credential": {"access_key_id": XKS_ACCESS_KEY_ID, "raw_secret_access_key": XKS_SECRET[:20]}},
-         "xks_proxy_authentication_credential.raw_secret_access_key must be 43 to 64 characters"),
-        ({"custom_key_store_name": STORE_NAME, "update_password": "sometimes"}, "value of update_password must be one of: on_create, always"),
+        (
+            {"custom_key_store_name": STORE_NAME, "wait_timeout": -1},
+            "wait_timeout must be greater than 0 seconds, got -1.",
+        ),
+        (
+            {"custom_key_store_name": STORE_NAME, "xks_proxy_uri_endpoint": "https://xks.example.com"},
+            "xks_proxy_uri_endpoint applies only to custom key stores of type EXTERNAL_KEY_STORE",
+        ),
+        (
+            {
+                "custom_key_store_name": STORE_NAME,
+                "custom_key_store_type": "EXTERNAL_KEY_STORE",
+                "xks_proxy_authentication_credential": {"access_key_id": XKS_ACCESS_KEY_ID},
+            },
+            "missing required arguments: raw_secret_access_key found in xks_proxy_authentication_credential",
+        ),
+        (
+            {
+                "custom_key_store_name": STORE_NAME,
+                "custom_key_store_type": "EXTERNAL_KEY_STORE",
+                "xks_proxy_authentication_credential": {
+                    "access_key_id": XKS_ACCESS_KEY_ID,
+                    "raw_secret_access_key": XKS_SECRET[:20],
+                },
+            },
+            "xks_proxy_authentication_credential.raw_secret_access_key must be 43 to 64 characters",
+        ),
+        (
+            {"custom_key_store_name": STORE_NAME, "update_password": "sometimes"},
+            "value of update_password must be one of: on_create, always",
+        ),
     ],
 )
 def test_bad_options_fail_before_any_api_call(kms_stubber, capsys, args, message):
@@ -173,7 +210,9 @@ def test_the_create_is_sent_once_by_botocore(kms_stubber, capsys, monkeypatch):
     create_client = aws_client("kms")
     monkeypatch.setattr(CustomKeyStoreModule, "single_attempt_client", lambda self, service: create_client)
     kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID})
+    kms_stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED")]}, {"CustomKeyStoreId": STORE_ID}
+    )
     with Stubber(create_client) as create_stubber:
         create_stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID})
 
@@ -239,7 +278,8 @@ def test_vpc_endpoint_service_owner_is_sent_from_botocore_1_40_63(kms_stubber, c
     }
     kms_stubber.add_response("create_custom_key_store", {"CustomKeyStoreId": STORE_ID}, request)
     kms_stubber.add_response(
-        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("DISCONNECTED", store_type="EXTERNAL_KEY_STORE")]},
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("DISCONNECTED", store_type="EXTERNAL_KEY_STORE")]},
         {"CustomKeyStoreId": STORE_ID},
     )
 
@@ -252,7 +292,11 @@ def test_an_old_botocore_does_not_matter_without_the_owner_option(kms_stubber, c
     import botocore
 
     monkeypatch.setattr(botocore, "__version__", "1.35.0")
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreName": STORE_NAME})
+    kms_stubber.add_response(
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("CONNECTED")]},
+        {"CustomKeyStoreName": STORE_NAME},
+    )
 
     result = run_module(capsys, custom_key_store_name=STORE_NAME)
 

@@ -4,8 +4,6 @@
 """The module as Ansible runs it: arguments in, one JSON result out, KMS behind botocore's Stubber."""
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_NAME
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import COLLECTION_VERSION
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_connection
@@ -14,6 +12,8 @@ from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
+
+from ansible.module_utils.testing import patch_module_args
 
 
 def run_module(capsys, **args):
@@ -42,7 +42,10 @@ def test_check_mode_reports_the_change_with_one_call_and_a_diff(kms_stubber, cap
 
     assert result["changed"] is True
     assert result["actions"] == ["ConnectCustomKeyStore"]
-    assert result["diff"] == {"before": {"connection_state": "DISCONNECTED"}, "after": {"connection_state": "CONNECTED"}}
+    assert result["diff"] == {
+        "before": {"connection_state": "DISCONNECTED"},
+        "after": {"connection_state": "CONNECTED"},
+    }
 
 
 def test_connect_without_wait_costs_two_calls(kms_stubber, capsys):
@@ -68,7 +71,10 @@ def test_unknown_store_fails_with_one_sentence(kms_stubber, capsys):
 
 def test_aws_refusal_is_one_sentence_without_traceback(kms_stubber, capsys):
     kms_stubber.add_client_error(
-        "describe_custom_key_stores", "AccessDeniedException", "User is not authorized to perform kms:DescribeCustomKeyStores", 400
+        "describe_custom_key_stores",
+        "AccessDeniedException",
+        "User is not authorized to perform kms:DescribeCustomKeyStores",
+        400,
     )
 
     result = run_module(capsys, custom_key_store_id=STORE_ID)
@@ -83,13 +89,19 @@ def test_aws_refusal_is_one_sentence_without_traceback(kms_stubber, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        ({"custom_key_store_id": STORE_ID, "custom_key_store_name": STORE_NAME}, "mutually exclusive: custom_key_store_id|custom_key_store_name"),
+        (
+            {"custom_key_store_id": STORE_ID, "custom_key_store_name": STORE_NAME},
+            "mutually exclusive: custom_key_store_id|custom_key_store_name",
+        ),
         ({}, "one of the following is required: custom_key_store_id, custom_key_store_name"),
         ({"custom_key_store_id": STORE_ID, "wait_timeout": 0}, "wait_timeout must be greater than 0 seconds, got 0."),
         ({"custom_key_store_id": STORE_ID, "wait_timeout": -5}, "wait_timeout must be greater than 0 seconds, got -5."),
         ({"custom_key_store_id": STORE_ID, "wait_timeout": "soon"}, "argument 'wait_timeout' is of type str"),
         ({"custom_key_store_name": "  "}, "custom_key_store_name must not be empty."),
-        ({"custom_key_store_id": STORE_ID, "state": "online"}, "value of state must be one of: connected, disconnected"),
+        (
+            {"custom_key_store_id": STORE_ID, "state": "online"},
+            "value of state must be one of: connected, disconnected",
+        ),
     ],
 )
 def test_bad_options_fail_before_any_api_call(kms_stubber, capsys, args, message):

@@ -4,7 +4,6 @@
 """kms_custom_key_store_info as Ansible runs it, with KMS behind botocore's Stubber."""
 
 import pytest
-
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_info
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
@@ -20,9 +19,17 @@ def run_module(capsys, **args):
 
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_every_store_is_listed_across_pages_with_a_remedy_for_each_failed_one(kms_stubber, capsys, check_mode):
-    failed_xks = dict(store_entry("FAILED", "INVALID_CREDENTIALS", store_type="EXTERNAL_KEY_STORE"), CustomKeyStoreId=OTHER_ID)
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")], "Truncated": True, "NextMarker": "m1"}, {})
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [failed_xks], "Truncated": False}, {"Marker": "m1"})
+    failed_xks = dict(
+        store_entry("FAILED", "INVALID_CREDENTIALS", store_type="EXTERNAL_KEY_STORE"), CustomKeyStoreId=OTHER_ID
+    )
+    kms_stubber.add_response(
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("CONNECTED")], "Truncated": True, "NextMarker": "m1"},
+        {},
+    )
+    kms_stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [failed_xks], "Truncated": False}, {"Marker": "m1"}
+    )
 
     result = run_module(capsys, _ansible_check_mode=check_mode)
 
@@ -45,7 +52,9 @@ def test_every_store_is_listed_across_pages_with_a_remedy_for_each_failed_one(km
     ],
 )
 def test_one_store_by_id_or_name_costs_one_call(kms_stubber, capsys, args, selector):
-    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": [store_entry("FAILED", "USER_LOGGED_IN")]}, selector)
+    kms_stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("FAILED", "USER_LOGGED_IN")]}, selector
+    )
 
     result = run_module(capsys, **args)
 
@@ -61,15 +70,28 @@ def test_an_unknown_store_is_an_empty_list_not_an_error(kms_stubber, capsys, arg
 
     result = run_module(capsys, **args)
 
-    assert result == {"changed": False, "custom_key_stores": [], "region": "us-east-1", "invocation": result["invocation"]}
+    assert result == {
+        "changed": False,
+        "custom_key_stores": [],
+        "region": "us-east-1",
+        "invocation": result["invocation"],
+    }
 
 
 def test_an_aws_refusal_is_one_sentence_without_a_traceback(kms_stubber, capsys):
-    kms_stubber.add_client_error("describe_custom_key_stores", "AccessDeniedException", "not authorized to perform kms:DescribeCustomKeyStores", 400)
+    kms_stubber.add_client_error(
+        "describe_custom_key_stores",
+        "AccessDeniedException",
+        "not authorized to perform kms:DescribeCustomKeyStores",
+        400,
+    )
 
     result = run_module(capsys)
 
-    assert result["msg"] == "Failed to list custom key stores: AccessDeniedException: not authorized to perform kms:DescribeCustomKeyStores."
+    assert (
+        result["msg"]
+        == "Failed to list custom key stores: AccessDeniedException: not authorized to perform kms:DescribeCustomKeyStores."
+    )
     assert "exception" not in result
 
 

@@ -11,7 +11,6 @@ import datetime
 
 import pytest
 import yaml
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import cloudhsm_cluster_info
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_info
