@@ -24,7 +24,7 @@ description:
   - AWS updates a store only while it is C(CONNECTED) or C(DISCONNECTED). A change to a C(CONNECTING) or
     C(DISCONNECTING) store waits until the store leaves that state (bounded by O(wait_timeout)); a C(CONNECTING) store
     whose change needs a C(DISCONNECTED) store is disconnected at once instead (with O(allow_disconnect=true)). Any
-    change to a C(FAILED) store needs O(allow_disconnect=true): the module disconnects it, updates it and connects it
+    change to a C(FAILED) store needs O(allow_disconnect=true), with which the module disconnects it, updates it and connects it
     again; without it the task fails before any change, naming the state.
   - AWS deletes only a C(DISCONNECTED) store that holds no KMS keys. With O(allow_disconnect=true) the module
     disconnects the store first. If the update or the deletion then fails, a store that was C(CONNECTED), C(CONNECTING)
