@@ -63,11 +63,8 @@ def find_hsm(cluster, hsm_id=None, eni_id=None, eni_ip=None):
     for hsm in cluster.get("Hsms") or []:
         if hsm.get("State") == "DELETED":
             continue
-        if (
-            (hsm_id and hsm.get("HsmId") == hsm_id)
-            or (eni_id and hsm.get("EniId") == eni_id)
-            or (eni_ip and hsm.get("EniIp") == eni_ip)
-        ):
+        wanted = (("HsmId", hsm_id), ("EniId", eni_id), ("EniIp", eni_ip))
+        if any(value and hsm.get(key) == value for key, value in wanted):
             return hsm
     return None
 

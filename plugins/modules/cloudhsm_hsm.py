@@ -225,11 +225,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    module.fail_on_problem(
-        empty_problem(params, ("cluster_id",) + HSM_PRESENT_OPTIONS + HSM_ABSENT_OPTIONS)
-        or wait_timeout_problem(params)
-        or hsm_problem(params)
-    )
+    problem = empty_problem(params, ("cluster_id",) + HSM_PRESENT_OPTIONS + HSM_ABSENT_OPTIONS)
+    module.fail_on_problem(problem or wait_timeout_problem(params) or hsm_problem(params))
 
     runner = HsmRunner(
         module.wait_client("cloudhsmv2"),
