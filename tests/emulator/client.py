@@ -160,6 +160,11 @@ class EmulatorClient:
             "POST", "vpc-endpoint-service", self._with_region(region, service_name=service_name, **fields)
         )
 
+    def serve_xks_proxy(self, uri_endpoint, region=DEFAULT_REGION, uri_path=None):
+        """Run the proxy at an endpoint as the world says now: {"uri_endpoint", "address" (host:port), "ca_bundle"}."""
+        fields = {"uri_path": uri_path} if uri_path else {}
+        return self._call("POST", "serve-xks-proxy", self._with_region(region, uri_endpoint=uri_endpoint, **fields))
+
     def set_store_state(
         self,
         custom_key_store_id,

@@ -322,6 +322,7 @@ ACTIONS = {
     "fill-subnet": fill_subnet,
     "xks-proxy": set_xks_proxy,
     "vpc-endpoint-service": xks.set_vpc_endpoint_service,
+    "serve-xks-proxy": xks.serve_proxy,
     "set-store-state": set_store_state,
     "delete-store": delete_store,
     "set-hsm-state": set_hsm_state,

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 from . import control
+from . import ec2
 from . import wire
 from .errors import AwsError
 from .errors import ControlError
@@ -165,6 +166,26 @@ class Emulator:
             error = internal_error(service, "The emulator failed internally.")
             (status, body), code = wire.render_error(error), error.code
         self._log(received, service, operation, region, params, status, code)
+        return status, body
+
+    def query_request(self, authorization, raw_body):
+        """Answer one EC2 Query request (``ec2.py``): (HTTP status, XML body). Never raises."""
+        received = time.time()
+        region = wire.region_from_authorization(authorization)
+        operation = params = None
+        try:
+            operation, params = ec2.parse(raw_body)
+            with self.lock:
+                result = self.regions.handle(region, ec2.EC2, operation, params)
+            status, body, code = 200, ec2.render(operation, result), None
+        except AwsError as error:
+            status, body, code = error.status, ec2.render_error(error), error.code
+        except Exception:  # a bug must cost one request, not the server
+            LOG.exception("internal error while handling %s", operation)
+            error = ec2.Ec2Error("The emulator failed internally.")
+            error.code, error.status = "InternalError", 500
+            status, body, code = 500, ec2.render_error(error), error.code
+        self._log(received, ec2.EC2, operation, region, params, status, code)
         return status, body
 
     def hangs_up(self, target, authorization):
@@ -337,6 +358,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         elif emulator.hangs_up(self.headers.get("X-Amz-Target"), self.headers.get("Authorization")):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)  # a network blip: the request read, no answer written
+        elif ec2.is_query_request(self.headers.get("Content-Type"), self.headers.get("X-Amz-Target")):
+            status, body = emulator.query_request(self.headers.get("Authorization"), raw_body)
+            self._send(status, body, ec2.XML_CONTENT_TYPE)
         else:
             status, body = emulator.aws_request(
                 self.headers.get("X-Amz-Target"), self.headers.get("Authorization"), raw_body

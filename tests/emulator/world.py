@@ -19,6 +19,7 @@ import time
 
 from . import cloudhsm
 from . import control
+from . import ec2
 from . import kms
 from . import xks
 from .entities import CONNECTED
@@ -56,7 +57,7 @@ ACCOUNT_ID = "111122223333"
 # The code of a store put in FAILED by seed, operator or race without one.
 DEFAULT_FAILED_CODE = "INTERNAL_ERROR"
 
-AWS_OPERATIONS = {KMS: kms.OPERATIONS, CLOUDHSM: cloudhsm.OPERATIONS}
+AWS_OPERATIONS = {KMS: kms.OPERATIONS, CLOUDHSM: cloudhsm.OPERATIONS, ec2.EC2: ec2.OPERATIONS}
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 

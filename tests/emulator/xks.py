@@ -17,6 +17,8 @@ Probes run while the emulator holds its lock (timers are lazy, see ``world``): a
 answers in milliseconds, and a slow one costs at most the ``xks_probe_timeout_seconds`` setting.
 """
 
+import os
+import tempfile
 import threading
 from urllib.parse import urlsplit
 
@@ -84,12 +86,26 @@ _CREATE_MESSAGES = {
 class ProxyServers:
     """The running proxies of one emulator, one per (Region, endpoint), started on first use.
 
-    Shared by every World of the emulator and never copied with one (seeding snapshots worlds).
+    Shared by every World of the emulator and never copied with one (seeding snapshots worlds). One test
+    CA, made at start, issues every proxy's certificates; ``ca_file`` holds its certificate, for clients
+    (the XKS preflight's ``ca_bundle``) that are to trust it as KMS trusts its list of CAs.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._handles = {}
+        self.ca = xks_proxy.TestCA()
+        self._ca_file = None
+
+    @property
+    def ca_file(self):
+        """The CA certificate's file (written on first use, removed by stop())."""
+        with self._lock:
+            if self._ca_file is None:
+                handle, self._ca_file = tempfile.mkstemp(prefix="awskms-emulator-ca-", suffix=".pem")
+                with os.fdopen(handle, "w") as ca_file:
+                    ca_file.write(self.ca.pem)
+            return self._ca_file
 
     def __deepcopy__(self, memo):
         return self
@@ -105,16 +121,21 @@ class ProxyServers:
                     "",
                     region,
                     host_name=urlsplit(uri_endpoint).hostname or xks_proxy.DEFAULT_HOST_NAME,
+                    ca=self.ca,
                 )
                 self._handles[(region, uri_endpoint)] = handle
             return handle
 
     def stop(self):
-        """Stop every running proxy."""
+        """Stop every running proxy and remove the CA file."""
         with self._lock:
             handles, self._handles = list(self._handles.values()), {}
         for handle in handles:
             handle.stop()
+        with self._lock:
+            ca_file, self._ca_file = self._ca_file, None
+        if ca_file and os.path.exists(ca_file):
+            os.remove(ca_file)
 
 
 # ---------------------------------------------------------------------------
@@ -182,6 +203,28 @@ def seed_service(world, fields):
     return service_name
 
 
+def serve_proxy(world, fields):
+    """serve-xks-proxy: run the proxy at an endpoint as the world says now; where it listens, and the CA to trust.
+
+    ``uri_path``: the path of the store it serves (default: that of the store using the endpoint, else /kms/xks/v1).
+    """
+    uri_endpoint = fields.get("uri_endpoint", "string", required=True)
+    uri_path = fields.get("uri_path", "string")
+    fields.done()
+    proxy = world.proxies.get(uri_endpoint)
+    if proxy is None:
+        raise ControlError("No XKS proxy is registered at %s in %s." % (uri_endpoint, world.region))
+    if uri_path is None:
+        stores = [store.xks for store in world.stores.values() if (store.xks or {}).get("uri_endpoint") == uri_endpoint]
+        uri_path = stores[0]["uri_path"] if stores else "/kms/xks/v1"
+    handle = behave(world, proxy, uri_path)
+    return {
+        "uri_endpoint": uri_endpoint,
+        "address": "%s:%d" % handle.address,
+        "ca_bundle": world.proxy_servers.ca_file,
+    }
+
+
 def seeded_store(world, config):
     """A seeded VPC_ENDPOINT_SERVICE store gets a conforming endpoint service unless one is seeded."""
     if config["connectivity"] == VPC_ENDPOINT_SERVICE:
@@ -195,13 +238,10 @@ def seeded_store(world, config):
 # ---------------------------------------------------------------------------
 
 
-def probe(world, config, operation):
-    """GetHealthStatus to the store's proxy with the store's credential: None or a ConnectionErrorCode."""
-    proxy = world.proxies.get(config["uri_endpoint"])
-    if proxy is None:
-        return xks_proxy.NOT_REACHABLE  # nothing listens at the endpoint
-    handle = world.proxy_servers.handle(world.region, config["uri_endpoint"])
-    served_path = proxy.uri_path or config["uri_path"]
+def behave(world, proxy, uri_path):
+    """The running proxy of a registered one, made to behave as the world says for a store at ``uri_path``."""
+    handle = world.proxy_servers.handle(world.region, proxy.uri_endpoint)
+    served_path = proxy.uri_path or uri_path
     if proxy.invalid_configuration:
         served_path += "/unconfigured"  # the proxy serves the XKS Proxy API somewhere else
     handle.state.update(
@@ -216,6 +256,15 @@ def probe(world, config, operation):
         certificate=proxy.certificate,
         ekm_health=proxy.ekm_health,
     )
+    return handle
+
+
+def probe(world, config, operation):
+    """GetHealthStatus to the store's proxy with the store's credential: None or a ConnectionErrorCode."""
+    proxy = world.proxies.get(config["uri_endpoint"])
+    if proxy is None:
+        return xks_proxy.NOT_REACHABLE  # nothing listens at the endpoint
+    handle = behave(world, proxy, config["uri_path"])
     return xks_proxy.probe(
         config["uri_endpoint"],
         config["uri_path"],

@@ -387,10 +387,10 @@ class ProxyHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, state, host_name):
+    def __init__(self, state, host_name, ca=None):
         super().__init__((LOOPBACK, 0), ProxyHandler)
         self.state = state
-        self.ca = TestCA()
+        self.ca = ca or TestCA()
         self.contexts = {kind: _server_context(*self.ca.issue(host_name, kind)) for kind in CERTIFICATES}
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -475,13 +475,14 @@ class ProxyHandle:
         self.stop()
 
 
-def start(uri_path, access_key_id, secret, region, host_name=DEFAULT_HOST_NAME, **faults):
+def start(uri_path, access_key_id, secret, region, host_name=DEFAULT_HOST_NAME, ca=None, **faults):
     """Run a proxy on 127.0.0.1 (free port) whose certificate names ``host_name``; return its handle.
 
-    ``faults`` are initial ProxyState fields; change them later with ``handle.state.update(...)``.
+    ``ca``: the TestCA that issues its certificates (None: a CA of its own). ``faults`` are initial
+    ProxyState fields; change them later with ``handle.state.update(...)``.
     """
     state = ProxyState(uri_path, access_key_id, secret, region, **faults)
-    httpd = ProxyHTTPServer(state, host_name)
+    httpd = ProxyHTTPServer(state, host_name, ca)
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="awskms-xks-proxy", daemon=True
     )
