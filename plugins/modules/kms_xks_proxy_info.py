@@ -31,6 +31,44 @@ description:
     Region (among the account's own services, the only ones EC2 shows)."
   - The proxy of a C(VPC_ENDPOINT_SERVICE) store is private to the service; it is probed only when O(proxy_address)
     says where this host reaches it.
+  - "The requirements each check enforces, as AWS words them (KMS API Reference, C(CustomKeyStoresListEntry), for the
+    connection error codes; KMS Developer Guide pages named):"
+  - "V(proxy_reachable): 'AWS KMS communicates with the external key store proxy on port 443.' (Troubleshooting external
+    key stores); 'KMS can't communicate with your external key store proxy.' (XKS_PROXY_NOT_REACHABLE)."
+  - "V(tls_certificate): 'Verify that the XKS proxy supports TLS 1.2 or 1.3. Also, verify that the TLS certificate is not
+    expired, and that it matches the hostname in the XksProxyUriEndpoint value, and that it is signed by a certificate
+    authority included in the Trusted Certificate Authorities list.' (XKS_PROXY_INVALID_TLS_CONFIGURATION)."
+  - "V(proxy_signature), V(credential_matches_store): 'One or both of the XksProxyAuthenticationCredential values is not
+    valid on the specified external key store proxy.' (INVALID_CREDENTIALS)."
+  - "V(proxy_uri_path): 'A configuration error is preventing the external key store from connecting to its proxy.
+    Verify the value of the XksProxyUriPath.' (XKS_PROXY_INVALID_CONFIGURATION)."
+  - "V(proxy_authorization): 'KMS requests are denied access to the external key store proxy.' (XKS_PROXY_ACCESS_DENIED)."
+  - "V(proxy_health): 'Connection attempts fail with this connection error code if the proxy reports that all external
+    key manager instances are unavailable.' (XKS_PROXY_NOT_REACHABLE); 'KMS cannot interpret the response from the
+    external key store proxy.' (XKS_PROXY_INVALID_RESPONSE); 'the proxy does not respond to KMS in the time allotted.'
+    (XKS_PROXY_TIMED_OUT)."
+  - "V(vpc_endpoint_service_available): 'An incorrect VPC endpoint service name' and 'The VPC endpoint service might be
+    in a different AWS Region than the external key store.' (Troubleshooting external key stores,
+    XksProxyVpcEndpointServiceNotFoundException)."
+  - "V(vpc_endpoint_service_interface): 'The VPC endpoint service must be an endpoint service for interface endpoints in
+    the caller's Amazon Web Services account.' (XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION)."
+  - "V(network_load_balancer): 'Your VPC endpoint service type must use a network load balancer, not a gateway load
+    balancer.' (Troubleshooting external key stores)."
+  - "V(availability_zones): 'It must have a network load balancer (NLB) connected to at least two subnets, each in a
+    different Availability Zone.' (XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION)."
+  - "V(acceptance_not_required): 'It must not require acceptance of connection requests.'
+    (XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION); 'The endpoint service cannot require acceptance.' (Configuring
+    VPC endpoint service connectivity)."
+  - "V(kms_principal_allowed): 'You must add AWS KMS to the Allow principals list for your VPC endpoint service.'
+    (Configuring VPC endpoint service connectivity); 'The Allow principals list must include the KMS service principal
+    for the Region, cks.kms.<region>.amazonaws.com' (XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION)."
+  - "V(private_dns_name_matches_endpoint): 'It must have a private DNS name.' (XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION);
+    'The private DNS name of the VPC endpoint service must match the proxy URI endpoint value for the external key
+    store.' (Troubleshooting external key stores)."
+  - "V(private_dns_name_verified): 'The domain of the private DNS name must have a verification status of verified.'
+    (XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION)."
+  - "V(private_dns_name_unique): 'The private DNS name for an external key store with VPC_ENDPOINT_SERVICE connectivity
+    must be unique in its Amazon Web Services Region.' (XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION)."
 author:
   - awskms.custom_key_store contributors (@awskms)
 options:
