@@ -204,27 +204,20 @@ def probe_proxy(uri_endpoint, uri_path, region, credential=None, ca_bundle=None,
     ]
     if not credential:
         tls.close()
-        return (
-            checks
-            + not_checked(
-                PROXY_CHECKS[2:],
-                "no xks_proxy_authentication_credential was given (AWS never returns the secret access key).",
-                "Pass xks_proxy_authentication_credential to check the signature, the URI path and the proxy's health.",
-            ),
-            facts,
+        skipped = not_checked(
+            PROXY_CHECKS[2:],
+            "no xks_proxy_authentication_credential was given (AWS never returns the secret access key).",
+            "Pass xks_proxy_authentication_credential to check the signature, the URI path and the proxy's health.",
         )
+        return checks + skipped, facts
     try:
         status, document, elapsed = _get_health_status(tls, host, uri_path, region, credential, timeout)
     except (socket.timeout, TimeoutError):
         return checks + _answer_checks(None, None, None, timeout), facts
     except (http.client.HTTPException, OSError) as error:
         detail = "The proxy's answer to GetHealthStatus is not HTTP: %s." % _reason(error)
-        return (
-            checks
-            + not_checked(PROXY_CHECKS[2:5], "the proxy's answer could not be read.")
-            + [check("proxy_health", False, detail)],
-            facts,
-        )
+        unread = not_checked(PROXY_CHECKS[2:5], "the proxy's answer could not be read.")
+        return checks + unread + [check("proxy_health", False, detail)], facts
     finally:
         tls.close()
     if status == 200 and _is_health_answer(document):
@@ -284,17 +277,10 @@ def _answer_checks(status, document, elapsed, timeout):
             )
         ] + not_checked(PROXY_CHECKS[3:], "the proxy did not accept the signature.")
     if error_name == "InvalidUriPathException":
-        return (
-            not_checked(["proxy_signature"], "the proxy refused the URI path first.", "Fix the URI path first.")
-            + [
-                check(
-                    "proxy_uri_path",
-                    False,
-                    "The proxy serves no XKS Proxy API at this path (HTTP 404 InvalidUriPathException).",
-                )
-            ]
-            + not_checked(PROXY_CHECKS[4:], "the URI path is wrong.")
-        )
+        first = not_checked(["proxy_signature"], "the proxy refused the URI path first.", "Fix the URI path first.")
+        detail = "The proxy serves no XKS Proxy API at this path (HTTP 404 InvalidUriPathException)."
+        after = not_checked(PROXY_CHECKS[4:], "the URI path is wrong.")
+        return first + [check("proxy_uri_path", False, detail)] + after
     checks = [
         check("proxy_signature", True, "The proxy accepted the SigV4 signature."),
         check("proxy_uri_path", True, "The proxy serves the XKS Proxy API at this path."),
