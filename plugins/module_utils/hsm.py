@@ -11,6 +11,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm i
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import delete_hsm
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import describe_cluster
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import normalize_hsm
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import poll_cluster
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import Runner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import with_state
@@ -211,7 +212,7 @@ class HsmRunner(Runner):
 
     def _cluster_polls(self):
         """The cluster at each poll until the deadline (None once it is gone); throttling never ends the wait."""
-        return self._polls(lambda: describe_cluster(self.client, self.cluster_id))
+        return self._polls(lambda: poll_cluster(self.client, self.cluster_id))
 
     def _wait_until_active(self, hsm):
         hsm_id = hsm["HsmId"]

@@ -42,12 +42,20 @@ def store_selector(custom_key_store_id=None, custom_key_store_name=None):
     return {"CustomKeyStoreName": custom_key_store_name}, custom_key_store_name
 
 
-@KMSErrorHandler.list_error_handler("describe custom key store {label}")
-@kms_retry
-def describe_custom_key_store(client, selector, label):
+def _describe_custom_key_store(client, selector, label):  # pylint: disable=unused-argument  # label: for messages
     """The DescribeCustomKeyStores entry (boto3 form) for one store, or None when AWS does not know it."""
     stores = client.describe_custom_key_stores(**selector)["CustomKeyStores"]
     return stores[0] if stores else None
+
+
+describe_custom_key_store = KMSErrorHandler.list_error_handler("describe custom key store {label}")(
+    kms_retry(_describe_custom_key_store)
+)
+# A wait's polls are not retried here: polling.Polls skips a throttled poll and keeps to its schedule, whereas
+# AWSRetry's backoff (up to 8 retries of up to 20 s) could hold one poll a minute or more past wait_timeout.
+poll_custom_key_store = KMSErrorHandler.list_error_handler("describe custom key store {label}")(
+    _describe_custom_key_store
+)
 
 
 @KMSErrorHandler.list_error_handler("list custom key stores", [])

@@ -3,7 +3,6 @@
 
 """The HSM decision (placement, serving HSM, steps) and the HSM runner carried out against Stubber-checked clients."""
 
-import botocore.exceptions
 import pytest
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import hsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
@@ -369,32 +368,19 @@ def test_wait_for_active_fails_when_the_cluster_is_deleted(cloudhsm, fake_clock)
         runner(client, fake_clock).present(availability_zone="us-east-1a", wait=True)
 
 
-def test_throttling_never_ends_a_wait(cloudhsm, fake_clock, monkeypatch):
+def test_a_throttled_poll_is_skipped_not_retried(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     creating(stubber)
-    # Throttled on every AWSRetry attempt of one poll: the poll is skipped, the next one sees ACTIVE.
-    monkeypatch.setattr(hsm_utils, "describe_cluster", _throttled_once(hsm_utils.describe_cluster))
+    # The first poll is throttled. It is not retried by AWSRetry's backoff (which would sleep for real and could
+    # hold the poll past wait_timeout): the poll is skipped and the next one, on the schedule, sees ACTIVE.
+    stubber.add_client_error("describe_clusters", "ThrottlingException", "Rate exceeded", 400, expected_params=BY_ID)
     expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE", NEW_HSM))
 
     result = runner(client, fake_clock).present(availability_zone="us-east-1a", wait=True)
 
     assert result["hsm"]["state"] == "ACTIVE"
     assert fake_clock.sleeps == [1.0, 2.0]
-
-
-def _throttled_once(describe):
-    calls = []
-
-    def fake(client, cluster_id):
-        calls.append(cluster_id)
-        if len(calls) == 2:  # the first poll, after the run's own Describe
-            error = botocore.exceptions.ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeClusters"
-            )
-            raise AnsibleCloudHSMError(message="Failed to describe CloudHSM clusters", exception=error)
-        return describe(client, cluster_id)
-
-    return fake
+    stubber.assert_no_pending_responses()
 
 
 # -- absent, against Stubber ---------------------------------------------------------------------
