@@ -49,6 +49,15 @@ ADVICE = {
     "XksProxyVpcEndpointServiceInUseException": (
         "Another custom key store uses this VPC endpoint service: choose another xks_proxy_vpc_endpoint_service_name."
     ),
+    "XksProxyVpcEndpointServiceNotFoundException": (
+        "Check xks_proxy_vpc_endpoint_service_name and the Region, and add the KMS service principal "
+        "cks.kms.<region>.amazonaws.com to the endpoint service's Allow principals list."
+    ),
+    "XksProxyVpcEndpointServiceInvalidConfigurationException": (
+        "Make the VPC endpoint service meet KMS's requirements (a network load balancer in at least two Availability "
+        "Zones, no acceptance required, a verified private DNS name unique in the Region that is the host of "
+        "xks_proxy_uri_endpoint), then run again."
+    ),
     "XksProxyUriUnreachableException": (
         "Check xks_proxy_uri_endpoint, xks_proxy_uri_path and xks_proxy_connectivity, and that the proxy is running and reachable by KMS."
     ),

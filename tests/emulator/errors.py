@@ -133,6 +133,14 @@ class XksProxyVpcEndpointServiceInUseError(KmsError):
     code = "XksProxyVpcEndpointServiceInUseException"
 
 
+class XksProxyVpcEndpointServiceNotFoundError(KmsError):
+    code = "XksProxyVpcEndpointServiceNotFoundException"
+
+
+class XksProxyVpcEndpointServiceInvalidConfigurationError(KmsError):
+    code = "XksProxyVpcEndpointServiceInvalidConfigurationException"
+
+
 class XksProxyUriUnreachableError(KmsError):
     code = "XksProxyUriUnreachableException"
 

@@ -60,6 +60,9 @@ UPDATE_NEEDS_DISCONNECTED = {
     ),
 }
 
+# The settings a VPC endpoint service check reads: an update that changes one checks the service again.
+VPC_SERVICE_SETTINGS = ("connectivity", "uri_endpoint", "vpc_service_name", "vpc_service_owner")
+
 _USER_CODES = {"absent": "USER_NOT_FOUND", "locked": "USER_LOCKED_OUT", "logged_in": "USER_LOGGED_IN"}
 
 
@@ -216,10 +219,11 @@ def _check_connectivity_change(store, params):
 
 
 def _check_xks_config(world, config, store=None):
-    """AWS's create/update checks of an XKS configuration: shape, uniqueness, then the proxy itself.
+    """AWS's create/update checks of an XKS configuration: shape, uniqueness, then the endpoint service or the proxy.
 
-    The proxy is tried at create only for PUBLIC_ENDPOINT stores (KMS tests a VPC_ENDPOINT_SERVICE store
-    when it connects), and at every update of the proxy settings.
+    A VPC_ENDPOINT_SERVICE store's endpoint service is checked at create and at an update of a setting the
+    check reads; its proxy is not contacted (KMS tries it at connect). A PUBLIC_ENDPOINT store's proxy is
+    tried at create and at every update of the proxy settings.
     """
     vpc = config["connectivity"] == VPC_ENDPOINT_SERVICE
     if vpc and not config.get("vpc_service_name"):
@@ -248,6 +252,8 @@ def _check_xks_config(world, config, store=None):
                 "Custom key store %s already uses VPC endpoint service %s."
                 % (other.store_id, config["vpc_service_name"])
             )
+    if vpc and (store is None or any(config.get(key) != store.xks.get(key) for key in VPC_SERVICE_SETTINGS)):
+        xks.check_endpoint_service(world, config)
     xks.check_at_create(world, config, "UpdateCustomKeyStore" if store else "CreateCustomKeyStore")
 
 

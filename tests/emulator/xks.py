@@ -9,8 +9,9 @@ loopback. KMS's side is ``xks_proxy.probe``: a SigV4-signed GetHealthStatus over
 store's own credential, so a wrong credential really fails the proxy's signature check, a
 certificate for another host really fails TLS verification, and so on. Before each probe the
 running proxy is made to behave as the world says, so a test that changes the world changes the
-next probe. A store with VPC_ENDPOINT_SERVICE connectivity is first checked against its VPC
-endpoint service (``entities.VpcEndpointService``), which is modelled, not run.
+next probe. A store with VPC_ENDPOINT_SERVICE connectivity is checked against its VPC endpoint
+service (``entities.VpcEndpointService``), which is modelled, not run: at create and update, instead
+of a probe, and at connect, before the probe.
 
 Probes run while the emulator holds its lock (timers are lazy, see ``world``): a healthy proxy
 answers in milliseconds, and a slow one costs at most the ``xks_probe_timeout_seconds`` setting.
@@ -28,6 +29,8 @@ from .errors import XksProxyIncorrectAuthenticationCredentialError
 from .errors import XksProxyInvalidConfigurationError
 from .errors import XksProxyInvalidResponseError
 from .errors import XksProxyUriUnreachableError
+from .errors import XksProxyVpcEndpointServiceInvalidConfigurationError
+from .errors import XksProxyVpcEndpointServiceNotFoundError
 
 VPC_NOT_FOUND = "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND"
 VPC_INVALID_CONFIGURATION = "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION"
@@ -61,6 +64,12 @@ _CREATE_ERRORS = {
     "XksProxyIncorrectAuthenticationCredentialException": XksProxyIncorrectAuthenticationCredentialError,
     "XksProxyInvalidConfigurationException": XksProxyInvalidConfigurationError,
     "XksProxyInvalidResponseException": XksProxyInvalidResponseError,
+}
+# ... and for each VPC endpoint service outcome (KMS API Reference, CreateCustomKeyStore and
+# UpdateCustomKeyStore, Errors; KMS Developer Guide, "Troubleshooting external key stores").
+_ENDPOINT_SERVICE_ERRORS = {
+    VPC_NOT_FOUND: XksProxyVpcEndpointServiceNotFoundError,
+    VPC_INVALID_CONFIGURATION: XksProxyVpcEndpointServiceInvalidConfigurationError,
 }
 _CREATE_MESSAGES = {
     xks_proxy.NOT_REACHABLE: "KMS cannot reach an XKS proxy at %s.",
@@ -221,7 +230,7 @@ def probe(world, config, operation):
 
 
 def check_at_create(world, config, operation):
-    """Create/UpdateCustomKeyStore test a PUBLIC_ENDPOINT proxy and raise what KMS raises; a
+    """Create/UpdateCustomKeyStore test a PUBLIC_ENDPOINT proxy and raise what KMS raises; the proxy of a
     VPC_ENDPOINT_SERVICE store is not contacted (its problems show at ConnectCustomKeyStore)."""
     if config["connectivity"] == VPC_ENDPOINT_SERVICE:
         return
@@ -244,23 +253,45 @@ def connection_outcome(world, store):
 
 def endpoint_service_problem(world, config):
     """The ConnectionErrorCode of a store's VPC endpoint service, or None when it meets KMS's requirements."""
-    service = world.vpc_endpoint_services.get(config.get("vpc_service_name"))
+    failure = endpoint_service_failure(world, config)
+    return None if failure is None else failure[0]
+
+
+def endpoint_service_failure(world, config):
+    """(ConnectionErrorCode, the sentence saying why) for a store's VPC endpoint service, or None when it
+    meets KMS's requirements (KMS API Reference, "CustomKeyStoresListEntry", and the KMS Developer Guide,
+    "Troubleshooting external key stores"; see README.md, XKS outcomes)."""
+    name = config.get("vpc_service_name")
+    service = world.vpc_endpoint_services.get(name)
     # Without the KMS principal allowed, KMS cannot see the service at all: NOT_FOUND (emulator's choice).
     if service is None or not service.kms_principal_allowed:
-        return VPC_NOT_FOUND
+        return VPC_NOT_FOUND, (
+            "KMS cannot find VPC endpoint service %s in %s, or its Allow principals list does not include "
+            "cks.kms.%s.amazonaws.com." % (name, world.region, world.region)
+        )
     host = urlsplit(config["uri_endpoint"]).hostname
     dns_name = host if service.private_dns_name is None else service.private_dns_name
     shared = any(
         other is not service and other.private_dns_name == dns_name for other in world.vpc_endpoint_services.values()
     )
-    if (
-        service.load_balancer_type != "network"
-        or service.availability_zones < 2
-        or service.acceptance_required
-        or not dns_name
-        or not service.private_dns_verified
-        or shared
-        or dns_name != host
-    ):
-        return VPC_INVALID_CONFIGURATION
+    requirements = (
+        (service.load_balancer_type == "network", "use a network load balancer, not a gateway load balancer"),
+        (service.availability_zones >= 2, "have a network load balancer in at least two Availability Zones"),
+        (not service.acceptance_required, "not require acceptance of connection requests"),
+        (bool(dns_name), "have a private DNS name"),
+        (service.private_dns_verified, "have a private DNS name whose domain is verified"),
+        (not shared, "have a private DNS name unique in the Region"),
+        (dns_name == host, "have the host of XksProxyUriEndpoint (%s) as its private DNS name" % host),
+    )
+    for met, requirement in requirements:
+        if not met:
+            return VPC_INVALID_CONFIGURATION, "VPC endpoint service %s must %s." % (name, requirement)
     return None
+
+
+def check_endpoint_service(world, config):
+    """Create/UpdateCustomKeyStore of a VPC_ENDPOINT_SERVICE store check its endpoint service (not its proxy)."""
+    failure = endpoint_service_failure(world, config)
+    if failure is not None:
+        code, message = failure
+        raise _ENDPOINT_SERVICE_ERRORS[code](message)

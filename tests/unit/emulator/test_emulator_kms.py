@@ -18,6 +18,16 @@ from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds impo
 from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import force
 from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import state_of
 
+VPC_SERVICE = "com.amazonaws.vpce.us-east-1.vpce-svc-0abc"
+OTHER_VPC_SERVICE = "com.amazonaws.vpce.us-east-1.vpce-svc-0def"
+
+
+def add_endpoint_service(world, name=VPC_SERVICE, **settings):
+    """Register a VPC endpoint service that meets KMS's requirements, unless ``settings`` say otherwise."""
+    settings["service_name"] = name
+    world.control("vpc-endpoint-service", settings)
+
+
 # ---------------------------------------------------------------------------
 # State x operation
 # ---------------------------------------------------------------------------
@@ -121,7 +131,7 @@ XKS_UPDATES = {
         {
             "XksProxyConnectivity": "VPC_ENDPOINT_SERVICE",
             "XksProxyUriEndpoint": "https://xks2.example.com",
-            "XksProxyVpcEndpointServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0abc",
+            "XksProxyVpcEndpointServiceName": VPC_SERVICE,
         },
         True,
     ),
@@ -136,6 +146,7 @@ def test_update_xks_fields_in_every_state(world, ids, state, field):
         "xks-proxy",
         {"uri_endpoint": "https://xks2.example.com", "access_key_id": ACCESS_KEY, "secret_access_key": SECRET},
     )
+    add_endpoint_service(world)
     params, needs_disconnected = XKS_UPDATES[field]
     force(world, store_id, state, "INTERNAL_ERROR" if state == "FAILED" else None)
     before = state_of(world, store_id)["XksProxyConfiguration"]
@@ -153,9 +164,7 @@ def test_update_xks_fields_in_every_state(world, ids, state, field):
             assert entry["XksProxyConfiguration"]["UriPath"] == "/tenant/kms/xks/v2"
         if field == "connectivity":
             assert entry["XksProxyConfiguration"]["Connectivity"] == "VPC_ENDPOINT_SERVICE"
-            assert (
-                entry["XksProxyConfiguration"]["VpcEndpointServiceName"] == "com.amazonaws.vpce.us-east-1.vpce-svc-0abc"
-            )
+            assert entry["XksProxyConfiguration"]["VpcEndpointServiceName"] == VPC_SERVICE
 
 
 def test_unknown_store_is_not_found_for_every_operation(world, ids):
@@ -447,7 +456,7 @@ def test_create_xks_store_succeeds_without_exposing_the_secret(world, ids):
         ({"XksProxyUriPath": None}, "ValidationException"),
         ({"XksProxyAuthenticationCredential": None}, "ValidationException"),
         ({"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE"}, "ValidationException"),
-        ({"XksProxyVpcEndpointServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0abc"}, "ValidationException"),
+        ({"XksProxyVpcEndpointServiceName": VPC_SERVICE}, "ValidationException"),
         ({"KeyStorePassword": "kmsPassw0rd"}, "ValidationException"),
         ({"CustomKeyStoreName": "xks-store"}, "CustomKeyStoreNameInUseException"),
         ({"XksProxyUriPath": "/kms/xks/v1"}, "XksProxyUriInUseException"),
@@ -470,9 +479,10 @@ def test_create_xks_store_vpc_uniqueness_and_proxy_configuration(world, ids):
             XksProxyUriEndpoint=endpoint,
             XksProxyUriPath=path,
             XksProxyConnectivity="VPC_ENDPOINT_SERVICE",
-            XksProxyVpcEndpointServiceName="com.amazonaws.vpce.us-east-1.vpce-svc-0abc",
+            XksProxyVpcEndpointServiceName=VPC_SERVICE,
         )
 
+    add_endpoint_service(world)
     for endpoint in ("https://vpc.example.com", "https://xks3.example.com"):
         world.control("xks-proxy", {"uri_endpoint": endpoint, "access_key_id": ACCESS_KEY, "secret_access_key": SECRET})
     # A VPC endpoint service store needs an endpoint of its own, even if a public store used it with another path.
@@ -661,9 +671,6 @@ def test_update_is_refused_in_failed_connecting_and_disconnecting_naming_the_sta
     assert state_of(world, store_id)["CustomKeyStoreName"] == "hsm-store"
 
 
-VPC_SERVICE = "com.amazonaws.vpce.us-east-1.vpce-svc-0abc"
-
-
 def vpc_params(name="vpc-store", endpoint="https://vpc.example.com", **overrides):
     params = dict(
         CustomKeyStoreName=name,
@@ -677,14 +684,17 @@ def vpc_params(name="vpc-store", endpoint="https://vpc.example.com", **overrides
 
 
 def test_vpc_store_is_created_without_contacting_the_proxy_and_tested_at_connect(world, clock, ids):
-    # No proxy at all behind the endpoint: a PUBLIC_ENDPOINT create fails, a VPC_ENDPOINT_SERVICE one does not.
+    # No proxy at all behind the endpoint: a PUBLIC_ENDPOINT create fails, a VPC_ENDPOINT_SERVICE one does not ...
     assert error_of(world, "CreateCustomKeyStore", **xks_params(XksProxyUriEndpoint="https://vpc.example.com")) == (
         "XksProxyUriUnreachableException"
     )
+    # ... once its VPC endpoint service, which KMS does check at create, is there.
+    assert error_of(world, "CreateCustomKeyStore", **vpc_params()) == "XksProxyVpcEndpointServiceNotFoundException"
+    add_endpoint_service(world)
     store_id = call(world, "CreateCustomKeyStore", **vpc_params())["CustomKeyStoreId"]
     assert state_of(world, store_id)["ConnectionState"] == "DISCONNECTED"
-    # KMS tests the store at connect; with no VPC endpoint service either, that is what it finds first.
-    assert connect_and_settle(world, clock, store_id)["ConnectionErrorCode"] == "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND"
+    # KMS tests the proxy at connect: nothing answers at the endpoint.
+    assert connect_and_settle(world, clock, store_id)["ConnectionErrorCode"] == "XKS_PROXY_NOT_REACHABLE"
 
 
 def test_vpc_store_with_a_wrong_credential_is_created(world, ids):
@@ -692,8 +702,69 @@ def test_vpc_store_with_a_wrong_credential_is_created(world, ids):
         "xks-proxy",
         {"uri_endpoint": "https://vpc.example.com", "access_key_id": ACCESS_KEY, "secret_access_key": SECRET},
     )
+    add_endpoint_service(world)
     bad = {"AccessKeyId": ACCESS_KEY, "RawSecretAccessKey": OTHER_SECRET}
     assert call(world, "CreateCustomKeyStore", **vpc_params(XksProxyAuthenticationCredential=bad))["CustomKeyStoreId"]
+
+
+# (settings of the store's VPC endpoint service, the exception CreateCustomKeyStore raises)
+ENDPOINT_SERVICE_CASES = [
+    ({"state": "absent"}, "XksProxyVpcEndpointServiceNotFoundException"),
+    ({"kms_principal_allowed": False}, "XksProxyVpcEndpointServiceNotFoundException"),
+    ({"acceptance_required": True}, "XksProxyVpcEndpointServiceInvalidConfigurationException"),
+    ({"availability_zones": 1}, "XksProxyVpcEndpointServiceInvalidConfigurationException"),
+    ({"load_balancer_type": "gateway"}, "XksProxyVpcEndpointServiceInvalidConfigurationException"),
+    ({"private_dns_name": ""}, "XksProxyVpcEndpointServiceInvalidConfigurationException"),
+    ({"private_dns_verified": False}, "XksProxyVpcEndpointServiceInvalidConfigurationException"),
+    ({"private_dns_name": "other.example.com"}, "XksProxyVpcEndpointServiceInvalidConfigurationException"),
+]
+
+
+@pytest.mark.parametrize("settings, code", ENDPOINT_SERVICE_CASES)
+def test_vpc_create_checks_the_endpoint_service(world, ids, settings, code):
+    add_endpoint_service(world, **settings)
+    with pytest.raises(AwsError) as caught:
+        call(world, "CreateCustomKeyStore", **vpc_params())
+    assert caught.value.code == code and VPC_SERVICE in caught.value.message
+    assert len(world.stores) == 2
+    # Fixed in the world (registered anew, with the defaults that meet KMS's requirements), the same create succeeds.
+    add_endpoint_service(world, state="absent")
+    add_endpoint_service(world)
+    assert call(world, "CreateCustomKeyStore", **vpc_params())["CustomKeyStoreId"]
+
+
+def test_vpc_private_dns_name_must_be_unique_at_create(world, ids):
+    add_endpoint_service(world, OTHER_VPC_SERVICE, private_dns_name="vpc.example.com")
+    add_endpoint_service(world, private_dns_name="vpc.example.com")
+    assert error_of(world, "CreateCustomKeyStore", **vpc_params()) == (
+        "XksProxyVpcEndpointServiceInvalidConfigurationException"
+    )
+
+
+def test_vpc_update_checks_the_endpoint_service_when_a_setting_it_reads_changes(world, ids):
+    add_endpoint_service(world, private_dns_name="vpc.example.com")
+    store_id = call(world, "CreateCustomKeyStore", **vpc_params())["CustomKeyStoreId"]
+    before = state_of(world, store_id)["XksProxyConfiguration"]
+    # A new endpoint service name: the new service is checked.
+    assert error_of(
+        world, "UpdateCustomKeyStore", CustomKeyStoreId=store_id, XksProxyVpcEndpointServiceName=OTHER_VPC_SERVICE
+    ) == ("XksProxyVpcEndpointServiceNotFoundException")
+    # A new endpoint: the service's private DNS name must be its host.
+    assert error_of(
+        world, "UpdateCustomKeyStore", CustomKeyStoreId=store_id, XksProxyUriEndpoint="https://vpc2.example.com"
+    ) == ("XksProxyVpcEndpointServiceInvalidConfigurationException")
+    assert state_of(world, store_id)["XksProxyConfiguration"] == before
+    # The private DNS name moves to the new service (it must be unique in the Region).
+    add_endpoint_service(world, private_dns_name="retired.example.com")
+    add_endpoint_service(world, OTHER_VPC_SERVICE)
+    assert (
+        call(world, "UpdateCustomKeyStore", CustomKeyStoreId=store_id, XksProxyVpcEndpointServiceName=OTHER_VPC_SERVICE)
+        == {}
+    )
+    assert state_of(world, store_id)["XksProxyConfiguration"]["VpcEndpointServiceName"] == OTHER_VPC_SERVICE
+    # A rename does not read the endpoint service (emulator's choice), even when it no longer meets the requirements.
+    add_endpoint_service(world, OTHER_VPC_SERVICE, acceptance_required=True)
+    assert call(world, "UpdateCustomKeyStore", CustomKeyStoreId=store_id, NewCustomKeyStoreName="renamed") == {}
 
 
 def test_endpoint_uniqueness_between_public_and_vpc_stores_both_ways(world, ids):
@@ -701,6 +772,7 @@ def test_endpoint_uniqueness_between_public_and_vpc_stores_both_ways(world, ids)
         "xks-proxy",
         {"uri_endpoint": "https://vpc.example.com", "access_key_id": ACCESS_KEY, "secret_access_key": SECRET},
     )
+    add_endpoint_service(world)
     call(world, "CreateCustomKeyStore", **vpc_params())
     # A PUBLIC_ENDPOINT store cannot use a VPC_ENDPOINT_SERVICE store's endpoint, whatever its path ...
     assert error_of(world, "CreateCustomKeyStore", **xks_params(XksProxyUriEndpoint="https://vpc.example.com")) == (
@@ -723,7 +795,7 @@ def test_endpoint_uniqueness_between_public_and_vpc_stores_both_ways(world, ids)
                 "vpc-2",
                 endpoint=XKS_ENDPOINT,
                 XksProxyUriPath="/vpc/kms/xks/v1",
-                XksProxyVpcEndpointServiceName="com.amazonaws.vpce.us-east-1.vpce-svc-0def",
+                XksProxyVpcEndpointServiceName=OTHER_VPC_SERVICE,
             )
         )
         == "XksProxyUriEndpointInUseException"
@@ -760,6 +832,8 @@ def test_custom_key_store_quota_counts_every_store_and_a_setting_raises_it(world
 
 
 def test_vpc_endpoint_service_owner_defaults_to_the_callers_account(world, ids):
+    add_endpoint_service(world)
+    add_endpoint_service(world, OTHER_VPC_SERVICE)
     store_id = call(world, "CreateCustomKeyStore", **vpc_params())["CustomKeyStoreId"]
     assert (
         state_of(world, store_id)["XksProxyConfiguration"]["VpcEndpointServiceOwner"]
@@ -772,7 +846,7 @@ def test_vpc_endpoint_service_owner_defaults_to_the_callers_account(world, ids):
         **vpc_params(
             "vpc-2",
             endpoint="https://vpc2.example.com",
-            XksProxyVpcEndpointServiceName="com.amazonaws.vpce.us-east-1.vpce-svc-0def",
+            XksProxyVpcEndpointServiceName=OTHER_VPC_SERVICE,
             XksProxyVpcEndpointServiceOwner="444455556666",
         )
     )["CustomKeyStoreId"]
@@ -789,6 +863,7 @@ def test_connectivity_change_needs_a_new_endpoint(world, ids):
         "xks-proxy",
         {"uri_endpoint": "https://vpc.example.com", "access_key_id": ACCESS_KEY, "secret_access_key": SECRET},
     )
+    add_endpoint_service(world)
     to_vpc = {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": VPC_SERVICE}
     assert error_of(world, "UpdateCustomKeyStore", CustomKeyStoreId=store_id, **to_vpc) == "ValidationException"
     assert error_of(

@@ -68,3 +68,19 @@ def test_invalid_state_advice_does_not_send_the_user_round_in_circles():
     # A rerun of kms_custom_key_store waits out CONNECTING / DISCONNECTING; a FAILED store needs allow_disconnect.
     text = advice("CustomKeyStoreInvalidStateException")
     assert "CONNECTED or DISCONNECTED" in text and "allow_disconnect: true" in text and "FAILED" in text
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("XksProxyVpcEndpointServiceNotFoundException", ["xks_proxy_vpc_endpoint_service_name", "cks.kms.<region>"]),
+        (
+            "XksProxyVpcEndpointServiceInvalidConfigurationException",
+            ["network load balancer", "acceptance", "verified private DNS name", "xks_proxy_uri_endpoint"],
+        ),
+    ],
+)
+def test_vpc_endpoint_service_advice_is_one_sentence_naming_what_to_fix(code, words):
+    text = advice(code)
+    assert all(word in text for word in words)
+    assert text.count(". ") == 0 and text.endswith(".")
