@@ -125,6 +125,8 @@ def hsm_problem(params):
         if params[option] is not None:
             other = "absent" if params["state"] == "present" else "present"
             return f"{option} is used only with state={other}; remove it, or set state={other}."
+    if params.get("allow_last_hsm_deletion") and params["state"] == "present":
+        return "allow_last_hsm_deletion is used only with state=absent; remove it, or set state=absent."
     return format_problem(params, HSM_FORMATS)
 
 
