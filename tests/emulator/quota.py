@@ -14,7 +14,7 @@ to clock seconds would let 2 N through across a boundary). A throttled request i
 quota counts operations KMS performs. Off (0) unless a setting or a Region's own rate turns it on.
 """
 
-from collections import deque
+import bisect
 
 from .errors import ControlError
 from .errors import ThrottlingError
@@ -41,28 +41,31 @@ class RequestQuota:
         self.settings = settings
         self.clock = clock
         self.region_rates = {}  # region -> requests per second, replacing the setting there (0: off)
-        self._accepted = {}  # (region, operation) -> monotonic times of the accepted requests of the last second
+        self._accepted = (
+            {}
+        )  # (region, operation) -> sorted monotonic arrival times of the last second's accepted requests
         self.counts = {}  # (region, operation) -> {"accepted": n, "throttled": n}, while the quota is on
 
     def rate(self, region):
         """The requests per second allowed in `region` (0: no quota)."""
         return self.region_rates.get(region, self.settings[SETTING])
 
-    def check(self, region, operation):
-        """Count one request, or raise the ThrottlingException KMS answers above the quota."""
+    def check(self, region, operation, arrived=None):
+        """Count one request that arrived at `arrived` (monotonic; default now), or raise the ThrottlingException
+        KMS answers above the quota. Requests count by their arrival, as the request log times them."""
         limit = self.rate(region)
         if operation not in OPERATIONS or not limit:
             return
         key = (region, operation)
-        now = self.clock.monotonic()
-        accepted = self._accepted.setdefault(key, deque())
-        while accepted and now - accepted[0] >= WINDOW_SECONDS:
-            accepted.popleft()
+        arrived = self.clock.monotonic() if arrived is None else arrived
+        accepted = self._accepted.setdefault(key, [])
+        # Threads may reach the check out of arrival order: keep the times sorted, count the window before `arrived`.
+        del accepted[: bisect.bisect_right(accepted, arrived - WINDOW_SECONDS)]
         counts = self.counts.setdefault(key, {"accepted": 0, "throttled": 0})
         if len(accepted) >= limit:
             counts["throttled"] += 1
             raise ThrottlingError("ThrottlingException", MESSAGE)
-        accepted.append(now)
+        bisect.insort(accepted, arrived)
         counts["accepted"] += 1
 
     def configure(self, fields):

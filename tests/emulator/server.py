@@ -149,6 +149,7 @@ class Emulator:
     def aws_request(self, target, authorization, raw_body):
         """Answer one AWS JSON 1.1 request: (HTTP status, body bytes). Never raises."""
         received = time.time()
+        arrived = self.regions.clock.monotonic()  # the same moment, for the request quota
         region = wire.region_from_authorization(authorization)
         service = operation = params = None
         try:
@@ -157,7 +158,7 @@ class Emulator:
             params = wire.parse_body(raw_body)
             self._inject_faults(service, operation, region)
             with self.lock:
-                self.quota.check(region, operation)
+                self.quota.check(region, operation, arrived)
             wire.validate_input(operation_model, params)
             with self.lock:
                 result = self.regions.handle(region, service, operation, params)
