@@ -101,12 +101,13 @@ class RequestQuota:
         }
 
 
-def peak_per_second(times):
-    """The most requests in any one-second window (a sliding window, as the quota counts them)."""
+def peak_per_second(times, window=WINDOW_SECONDS):
+    """The most requests in any one-second window (a sliding window, as the quota counts them); `window` is that
+    second in the unit of `times` (whole microseconds, say, to leave float noise out)."""
     times = sorted(times)
     best = start = 0
     for end, moment in enumerate(times):
-        while moment - times[start] >= WINDOW_SECONDS:
+        while moment - times[start] >= window:
             start += 1
         best = max(best, end - start + 1)
     return best
