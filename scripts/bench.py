@@ -473,13 +473,14 @@ def measure_fleet(runner, emulator, runs, serial_stores):
 # --- metric 7 and 8: under KMS's request quota ------------------------------------------------------------------
 
 
-def fleet_quota_run(runner, emulator, inventory, forks):
-    """One run of the fleet under the quota: (wall seconds, failed hosts, stores not CONNECTED, request rates)."""
+def fleet_quota_run(runner, emulator, inventory, forks, rate=QUOTA_PER_SECOND):
+    """One run of the fleet under the quota (`rate`; 0: without it): (wall seconds, failed hosts, stores not
+    CONNECTED, request rates)."""
     for region in FLEET_QUOTA_REGIONS:
         seed_stores(
             emulator, region, [f"fleet-{region}-{number:02d}" for number in range(1, FLEET_STORES_PER_REGION + 1)]
         )
-        emulator.request_quota(region, QUOTA_PER_SECOND)
+        emulator.request_quota(region, rate)
     since = emulator.last_seq()
     started = time.perf_counter()
     finished = subprocess.run(
@@ -502,14 +503,20 @@ def fleet_quota_run(runner, emulator, inventory, forks):
 
 
 def measure_fleet_quota(runner, emulator, runs):
-    """Metric 7: 30 stores in 3 Regions, 20 s connections, quota 5/s: the module fleet's wall time and failures."""
+    """Metric 7: 30 stores in 3 Regions, 20 s connections, quota 5/s: the module fleet's wall time and failures,
+    alternated with runs of the same fleet without the quota (what the quota costs, on this machine's load)."""
     inventory = fleet_inventory(runner, FLEET_QUOTA_REGIONS, FLEET_STORES_PER_REGION, runner.url)
     emulator.settings(connect_seconds=FLEET_CONNECT_SECONDS)
     forks = max(5, len(FLEET_QUOTA_REGIONS))
-    samples, failures, rates = [], [], {}
+    samples, unlimited, failures, rates = [], [], [], {}
+    load = [os.getloadavg()[0]]
     try:
-        for _run in range(runs):
+        for index in range(runs):
+            if index % 2:
+                unlimited.append(fleet_quota_run(runner, emulator, inventory, forks, rate=0)[0])
             seconds, failed, not_connected, run_rates = fleet_quota_run(runner, emulator, inventory, forks)
+            if not index % 2:
+                unlimited.append(fleet_quota_run(runner, emulator, inventory, forks, rate=0)[0])
             samples.append(seconds)
             failures.append(failed + not_connected)
             for key, figures in run_rates.items():
@@ -517,8 +524,13 @@ def measure_fleet_quota(runner, emulator, runs):
                     rates.setdefault(key, {}).setdefault(name, []).append(value)
     finally:
         emulator.settings(connect_seconds=2)
+    load.append(os.getloadavg()[0])
     return {
         "runs": runs,
+        "load": load,
+        "unlimited": unlimited,
+        "unlimited_typical": median(unlimited),
+        "unlimited_worst": max(unlimited),
         "stores": len(FLEET_QUOTA_REGIONS) * FLEET_STORES_PER_REGION,
         "regions": len(FLEET_QUOTA_REGIONS),
         "forks": forks,

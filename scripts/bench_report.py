@@ -3,6 +3,7 @@
 """make bench's report: the summary table and docs/benchmarks.md, rendered from the figures scripts/bench.py measured."""
 
 import json
+import os
 import re
 
 QUOTA_PER_SECOND = 5  # KMS Developer Guide: requests per second per custom key store operation, account and Region
@@ -41,7 +42,8 @@ def quota_rows(results):
             f"fleet under the quota: {fleet['stores']} stores in {fleet['regions']} Regions, {fleet['connect_seconds']} s each, "
             f"{fleet['quota']}/s per operation and Region; typical (median) and worst of {fleet['runs']} runs",
             f"<= 1.5 x {fleet['connect_seconds']} s + 15 s = {fleet['target']:.0f} s, 0 failures",
-            f"{fleet['typical']:.1f} s typical, {fleet['worst']:.1f} s worst, {fleet['failures']} failures",
+            f"{fleet['typical']:.1f} s typical, {fleet['worst']:.1f} s worst, {fleet['failures']} failures "
+            f"(without the quota: {fleet['unlimited_typical']:.1f} s, {fleet['unlimited_worst']:.1f} s)",
             verdict(fleet["worst"] <= fleet["target"] and fleet["failures"] == 0),
         ),
         (
@@ -72,17 +74,30 @@ def quota_sections(results):
         "(AWSRetry) and a throttled poll is skipped; a failure is a failed host or a store not CONNECTED at the end.",
         "",
         markdown_table(
-            ["runs", "typical (median)", "worst", "target", "failures"],
+            ["fleet", "runs", "typical (median)", "worst", "target", "failures"],
             [
                 (
+                    f"quota {fleet['quota']}/s",
                     f"{fleet['runs']}: {', '.join(f'{value:.1f}' for value in fleet['samples'])} s",
                     f"{fleet['typical']:.1f} s",
                     f"{fleet['worst']:.1f} s",
                     f"<= 1.5 x {fleet['connect_seconds']} s + 15 s = {fleet['target']:.0f} s",
                     fleet["failures"],
-                )
+                ),
+                (
+                    "no quota, alternated with those runs",
+                    f"{len(fleet['unlimited'])}: {', '.join(f'{value:.1f}' for value in fleet['unlimited'])} s",
+                    f"{fleet['unlimited_typical']:.1f} s",
+                    f"{fleet['unlimited_worst']:.1f} s",
+                    "",
+                    "",
+                ),
             ],
         ),
+        "",
+        f"Load average of the machine (1 min) before and after these runs: {fleet['load'][0]:.1f}, {fleet['load'][1]:.1f}",
+        f"on {os.cpu_count()} cores. The quota costs the fleet only its throttled calls (below): with none, the two rows",
+        "differ by the machine's noise alone, and both by its load from the wall time of section 5.",
         "",
         "Request rates from the emulator's log (accepted requests; the peak is the most in any one-second window):",
         "",

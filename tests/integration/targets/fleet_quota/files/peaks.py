@@ -7,9 +7,12 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
+# The collection as ansible-playbook finds it (run.py and ansible-test both name it in ANSIBLE_COLLECTIONS_PATH).
+sys.path[:0] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
 
-from emulator.quota import request_rates  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.awskms.custom_key_store.tests.emulator.quota import (  # noqa: E402  pylint: disable=wrong-import-position
+    request_rates,
+)
 
 rates = request_rates(json.load(sys.stdin))
 print(json.dumps(dict(("%s %s" % key, figures) for key, figures in sorted(rates.items()))))
