@@ -188,10 +188,11 @@ class ProofRunner:
     @staticmethod
     def _not_checked(result, not_checked, named):
         result["proven"] = None
-        result["reason"] = f"Not checked: {named} could not be proved, as {not_checked.reason}."
         if not_checked.missing_iam_action:
             result["missing_iam_action"] = not_checked.missing_iam_action
             result["reason"] = (
                 f"Not checked: {not_checked.reason}, so {named} could not be proved; allow that IAM action to prove it."
             )
+        else:
+            result["reason"] = f"Not checked: {named} could not be proved, as {not_checked.reason}."
         return result

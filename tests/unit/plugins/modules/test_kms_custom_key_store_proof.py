@@ -6,6 +6,7 @@
 import json
 
 import pytest
+import yaml
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_proof
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
@@ -122,3 +123,24 @@ def test_bad_options_fail_before_any_call(kms_stubber, capsys, args, message):
 
     assert result["failed"] is True
     assert message in result["msg"]
+
+
+def test_every_returned_key_is_documented(kms_stubber, capsys):
+    """An external key store's round trip and a denied GenerateRandom return every key the module has."""
+    documented = set(yaml.safe_load(kms_custom_key_store_proof.RETURN))
+    arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    expect_store(kms_stubber, store_type="EXTERNAL_KEY_STORE")
+    kms_stubber.add_response("describe_key", {"KeyMetadata": {"KeyId": "k", "Arn": arn, "CustomKeyStoreId": STORE_ID}})
+    kms_stubber.add_response("encrypt", {"CiphertextBlob": b"sealed", "KeyId": arn})
+    kms_stubber.add_client_error("decrypt", "AccessDeniedException", "not authorized", 400)
+    expect_store(kms_stubber)
+    kms_stubber.add_response("generate_random", {"Plaintext": b"\x01" * 32})
+
+    results = [
+        run_module(capsys, custom_key_store_id=STORE_ID, key_id="alias/xks"),
+        run_module(capsys, custom_key_store_id=STORE_ID),
+    ]
+
+    returned = set().union(*(set(result) for result in results)) - {"changed", "invocation", "warnings"}
+    assert returned <= documented, returned - documented
+    assert documented <= returned, documented - returned
