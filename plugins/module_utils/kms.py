@@ -112,3 +112,34 @@ def delete_custom_key_store(client, custom_key_store_id, label):
     """DeleteCustomKeyStore; True when deleted, False when AWS no longer knows the store (already gone)."""
     client.delete_custom_key_store(CustomKeyStoreId=custom_key_store_id)
     return True
+
+
+# -- cryptographic calls of the proof of use (proof.py) -----------------------------------------------------------
+
+
+@KMSErrorHandler.common_error_handler("generate random bytes in custom key store {custom_key_store_id}")
+@kms_retry
+def generate_random(client, custom_key_store_id, number_of_bytes):
+    """GenerateRandom in the CloudHSM cluster of a CloudHSM key store; returns the bytes."""
+    return client.generate_random(NumberOfBytes=number_of_bytes, CustomKeyStoreId=custom_key_store_id)["Plaintext"]
+
+
+@KMSErrorHandler.common_error_handler("describe KMS key {key_id}")
+@kms_retry
+def describe_key(client, key_id):
+    """DescribeKey; returns the KeyMetadata (boto3 form)."""
+    return client.describe_key(KeyId=key_id)["KeyMetadata"]
+
+
+@KMSErrorHandler.common_error_handler("encrypt with KMS key {key_id}")
+@kms_retry
+def encrypt(client, key_id, plaintext, encryption_context):
+    """Encrypt; returns the ciphertext blob."""
+    return client.encrypt(KeyId=key_id, Plaintext=plaintext, EncryptionContext=encryption_context)["CiphertextBlob"]
+
+
+@KMSErrorHandler.common_error_handler("decrypt with KMS key {key_id}")
+@kms_retry
+def decrypt(client, key_id, ciphertext, encryption_context):
+    """Decrypt with the KMS key named (KMS refuses a ciphertext of another key); returns the plaintext."""
+    return client.decrypt(KeyId=key_id, CiphertextBlob=ciphertext, EncryptionContext=encryption_context)["Plaintext"]
