@@ -306,7 +306,7 @@ emulator: runtime
 demo: runtime stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) scripts/demo.sh $(VENV)/bin/python
 
-# scripts/bench.py starts its own emulator, measures (about 5 minutes), prints a table and
+# scripts/bench.py starts its own emulator, measures (about 9 minutes), prints a table and
 # rewrites docs/benchmarks.md. Not part of `make test`: timings depend on the machine.
 bench: venv stage
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/python scripts/bench.py

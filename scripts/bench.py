@@ -2,14 +2,16 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """make bench: what kms_custom_key_store_connection costs, measured against the local emulator.
 
-Usage: python scripts/bench.py [--repeats N] [--fleet-runs N] [--serial-stores N] [--output FILE]
+Usage: python scripts/bench.py [--repeats N] [--fleet-runs N] [--serial-stores N] [--quota-runs N]
+                               [--only fleet-quota] [--output FILE]
 (from the collection root, with ansible-playbook on PATH and ANSIBLE_COLLECTIONS_PATH pointing at an
 ansible_collections/ tree that holds this collection and amazon.aws; `make bench` does this).
 
-Starts its own emulator on a free port, measures the six figures of the benchmark, prints a table
+Starts its own emulator on a free port, measures the eight figures of the benchmark, prints a table
 and rewrites docs/benchmarks.md with the figures, the machine and the date (bench_report.py writes them). Timings are medians of
 runs alternated side by side in this one run; API call counts come from the emulator's request log.
 Each measurement uses its own AWS Region of the emulator, so they never see each other's stores.
+`--only fleet-quota` measures only the figures under KMS's request quota (7 and 8) and writes them alone to --output.
 """
 
 import argparse
@@ -30,6 +32,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from emulator.client import EmulatorClient  # noqa: E402  pylint: disable=wrong-import-position
 from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-import-position
+from emulator.quota import request_rates  # noqa: E402  pylint: disable=wrong-import-position
 
 # The poll schedule is the collection's own (plugins/module_utils/polling.py), imported from the
 # ansible_collections/ tree that ANSIBLE_COLLECTIONS_PATH names, as ansible-playbook finds it.
@@ -37,10 +40,12 @@ sys.path[1:1] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
 
 from bench_report import previous_rss  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import render  # noqa: E402  pylint: disable=wrong-import-position
+from bench_report import render_quota_only  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import summary_text  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import detection  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import lag_bound  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import worst_case  # noqa: E402  pylint: disable=wrong-import-position
+from scale import at_once  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = "awskms.custom_key_store.kms_custom_key_store_connection"
 FLEET_PLAYBOOK = os.path.join(REPO, "playbooks", "fleet.yml")
@@ -59,6 +64,12 @@ FLEET_REGIONS = ["eu-west-1", "eu-central-1", "ap-southeast-2"]
 SERIAL_REGIONS = ["ap-northeast-1", "ap-south-1", "ca-central-1"]
 FLEET_STORES_PER_REGION = 10
 FLEET_CONNECT_SECONDS = 20
+# Under KMS's request quota (metrics 7 and 8): the fleet of metric 5 in Regions of its own, and 10 stores of one Region
+# connecting at once (one module run each).
+QUOTA_PER_SECOND = 5
+FLEET_QUOTA_REGIONS = ["us-west-2", "ap-northeast-2", "eu-south-1"]
+AT_ONCE_REGION = "ap-southeast-1"
+AT_ONCE_STORES = 10
 SCHEDULE_SECONDS = [20, 32, 300, 1200]
 MODULE_WAIT_TIMEOUT = 1200  # the module's default wait_timeout
 
@@ -459,6 +470,160 @@ def measure_fleet(runner, emulator, runs, serial_stores):
     }
 
 
+# --- metric 7 and 8: under KMS's request quota ------------------------------------------------------------------
+
+
+def fleet_quota_run(runner, emulator, inventory, forks, rate=QUOTA_PER_SECOND):
+    """One run of the fleet under the quota (`rate`; 0: without it): (wall seconds, failed hosts, stores not
+    CONNECTED, request rates)."""
+    for region in FLEET_QUOTA_REGIONS:
+        seed_stores(
+            emulator, region, [f"fleet-{region}-{number:02d}" for number in range(1, FLEET_STORES_PER_REGION + 1)]
+        )
+        emulator.request_quota(region, rate)
+    since = emulator.last_seq()
+    started = time.perf_counter()
+    finished = subprocess.run(
+        runner.command(FLEET_PLAYBOOK, inventory, ["--forks", str(forks)]),
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    failed = len(re.findall(r"^\S+ +: ok=.* failed=[1-9]", finished.stdout, re.MULTILINE))
+    if finished.returncode != 0 and not failed:
+        failed = len(FLEET_QUOTA_REGIONS)  # the playbook failed before its recap
+    total, connected = all_connected(emulator, FLEET_QUOTA_REGIONS)
+    entries = [entry for entry in requests_since(emulator, since) if entry["region"] in FLEET_QUOTA_REGIONS]
+    for region in FLEET_QUOTA_REGIONS:
+        emulator.request_quota(region, None)
+    return seconds, failed, total - connected, request_rates(entries, seconds)
+
+
+def measure_fleet_quota(runner, emulator, runs):
+    """Metric 7: 30 stores in 3 Regions, 20 s connections, quota 5/s: the module fleet's wall time and failures,
+    alternated with runs of the same fleet without the quota (what the quota costs, on this machine's load)."""
+    inventory = fleet_inventory(runner, FLEET_QUOTA_REGIONS, FLEET_STORES_PER_REGION, runner.url)
+    emulator.settings(connect_seconds=FLEET_CONNECT_SECONDS)
+    forks = max(5, len(FLEET_QUOTA_REGIONS))
+    samples, unlimited, failures, rates = [], [], [], {}
+    load = [os.getloadavg()[0]]
+    try:
+        for index in range(runs):
+            if index % 2:
+                unlimited.append(fleet_quota_run(runner, emulator, inventory, forks, rate=0)[0])
+            seconds, failed, not_connected, run_rates = fleet_quota_run(runner, emulator, inventory, forks)
+            if not index % 2:
+                unlimited.append(fleet_quota_run(runner, emulator, inventory, forks, rate=0)[0])
+            samples.append(seconds)
+            failures.append(failed + not_connected)
+            for key, figures in run_rates.items():
+                for name, value in figures.items():
+                    rates.setdefault(key, {}).setdefault(name, []).append(value)
+    finally:
+        emulator.settings(connect_seconds=2)
+    load.append(os.getloadavg()[0])
+    return {
+        "runs": runs,
+        "load": load,
+        "unlimited": unlimited,
+        "unlimited_typical": median(unlimited),
+        "unlimited_worst": max(unlimited),
+        "stores": len(FLEET_QUOTA_REGIONS) * FLEET_STORES_PER_REGION,
+        "regions": len(FLEET_QUOTA_REGIONS),
+        "forks": forks,
+        "connect_seconds": FLEET_CONNECT_SECONDS,
+        "quota": QUOTA_PER_SECOND,
+        "samples": samples,
+        "typical": median(samples),
+        "worst": max(samples),
+        "target": 1.5 * FLEET_CONNECT_SECONDS + 15,
+        "failures": sum(failures),
+        "rates": {
+            key: {
+                "calls": median(figures["calls"]),
+                "throttled": median(figures["throttled"]),
+                "throttled_worst": max(figures["throttled"]),
+                "mean": median(figures["mean"]),
+                "peak": median(figures["peak"]),
+                "peak_worst": max(figures["peak"]),
+            }
+            for key, figures in rates.items()
+        },
+    }
+
+
+def at_once_playbook(runner):
+    """One host per store, each connecting its own store and waiting, all forks at once."""
+    hosts = {
+        f"store-{number:02d}": {"ansible_python_interpreter": PYTHON, "store": f"at-once-{number:02d}"}
+        for number in range(1, AT_ONCE_STORES + 1)
+    }
+    inventory = runner.write("at-once-inventory.yml", json.dumps({"all": {"hosts": hosts}}, indent=2))
+    play = [
+        {
+            "name": "Connect one store per host, all at once",
+            "hosts": "all",
+            "connection": "local",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "Connect and wait",
+                    MODULE: {
+                        "custom_key_store_name": "{{ store }}",
+                        "region": AT_ONCE_REGION,
+                        "endpoint_url": runner.url,
+                        "wait": True,
+                        "wait_timeout": MODULE_WAIT_TIMEOUT,
+                    },
+                }
+            ],
+        }
+    ]
+    return runner.write("at-once.yml", json.dumps(play, indent=2)), inventory
+
+
+def measure_at_once(runner, emulator):
+    """Metric 8: the peak requests per second per operation for 10 stores of one Region connecting at once, measured
+    without and with the quota, and computed from the poll schedule."""
+    playbook, inventory = at_once_playbook(runner)
+    stores = [f"at-once-{number:02d}" for number in range(1, AT_ONCE_STORES + 1)]
+    emulator.settings(connect_seconds=FLEET_CONNECT_SECONDS)
+    measured = {}
+    try:
+        for label, rate in (("no quota", None), (f"quota {QUOTA_PER_SECOND}/s", QUOTA_PER_SECOND)):
+            seed_stores(emulator, AT_ONCE_REGION, stores)
+            emulator.request_quota(AT_ONCE_REGION, rate)
+            since = emulator.last_seq()
+            seconds = runner.run(playbook, inventory=inventory, extra=["--forks", str(AT_ONCE_STORES)])
+            total, connected = all_connected(emulator, [AT_ONCE_REGION])
+            entries = requests_since(emulator, since, AT_ONCE_REGION)
+            connects = sorted(entry["time"] for entry in entries if entry["operation"] == "ConnectCustomKeyStore")
+            measured[label] = {
+                "seconds": seconds,
+                "not_connected": total - connected,
+                "spread": connects[-1] - connects[0] if connects else 0.0,
+                "rates": {
+                    operation: figures for (_region, operation), figures in request_rates(entries, seconds).items()
+                },
+            }
+    finally:
+        emulator.request_quota(AT_ONCE_REGION, None)
+        emulator.settings(connect_seconds=2)
+    spread = measured["no quota"]["spread"]
+    return {
+        "stores": AT_ONCE_STORES,
+        "connect_seconds": FLEET_CONNECT_SECONDS,
+        "quota": QUOTA_PER_SECOND,
+        "measured": measured,
+        "computed_worst": at_once(AT_ONCE_STORES, FLEET_CONNECT_SECONDS, 0.0),
+        "computed_measured_spread": at_once(AT_ONCE_STORES, FLEET_CONNECT_SECONDS, spread),
+        "spread": spread,
+    }
+
+
 # --- the machine ------------------------------------------------------------------------------------------
 
 
@@ -504,12 +669,18 @@ def main():
     parser.add_argument(
         "--serial-stores", type=int, default=3, help="stores the serial loop is measured on (default 3)"
     )
+    parser.add_argument("--quota-runs", type=int, default=3, help="runs of the fleet under the quota (default 3)")
+    parser.add_argument(
+        "--only", choices=["fleet-quota"], help="measure only these figures (7 and 8) and write them alone to --output"
+    )
     parser.add_argument(
         "--output", default=DEFAULT_OUTPUT, help="the Markdown file to rewrite (default docs/benchmarks.md)"
     )
     args = parser.parse_args()
     if args.repeats < 5:
         parser.error("--repeats must be at least 5")
+    if args.only and args.output == DEFAULT_OUTPUT:
+        parser.error("--only writes part of the figures: give --output another file than docs/benchmarks.md")
 
     started = time.monotonic()
     process, url = start_process("--connect-seconds", "2", "--disconnect-seconds", "1", python=PYTHON, env=ENV)
@@ -518,6 +689,9 @@ def main():
     try:
         with tempfile.TemporaryDirectory() as workdir:
             runner = Runner(workdir, url)
+            if args.only:
+                measure_quota_figures(runner, emulator, args.quota_runs, results)
+                return finish(args, results, started, render_quota_only)
             print(f"emulator on {url}; metric 3 connections (2 s, 30 s, 120 s) run in the background", flush=True)
             lag_runs = start_lag_runs(runner, emulator)
             print("1. API calls", flush=True)
@@ -529,16 +703,28 @@ def main():
             results["schedule"] = schedule_figures()
             print(f"5. fleet, {args.fleet_runs} runs, then a serial loop over {args.serial_stores} stores", flush=True)
             results["fleet"] = measure_fleet(runner, emulator, args.fleet_runs, args.serial_stores)
+            measure_quota_figures(runner, emulator, args.quota_runs, results)
             print("3. waiting for the background connections", flush=True)
             results["lag"] = finish_lag_runs(emulator, lag_runs)
     finally:
         process.terminate()
         process.wait(timeout=10)
+    return finish(args, results, started, render)
 
+
+def measure_quota_figures(runner, emulator, runs, results):
+    print(f"7. fleet under the request quota, {runs} runs", flush=True)
+    results["fleet_quota"] = measure_fleet_quota(runner, emulator, runs)
+    print(f"8. {AT_ONCE_STORES} stores of one Region connecting at once, without and with the quota", flush=True)
+    results["at_once"] = measure_at_once(runner, emulator)
+
+
+def finish(args, results, started, render_document):
+    """Write the document, print the summary."""
     seconds = time.monotonic() - started
     info = machine()
     previous = previous_rss(args.output)
-    document = render(results, info, previous, seconds)
+    document = render_document(results, info, previous, seconds)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as handle:
         handle.write(document)

@@ -3,6 +3,7 @@
 """make bench's report: the summary table and docs/benchmarks.md, rendered from the figures scripts/bench.py measured."""
 
 import json
+import os
 import re
 
 QUOTA_PER_SECOND = 5  # KMS Developer Guide: requests per second per custom key store operation, account and Region
@@ -13,6 +14,178 @@ def verdict(met):
 
 
 def summary_rows(results):
+    rows = base_rows(results) if "counts" in results else []
+    return rows + (quota_rows(results) if "fleet_quota" in results else [])
+
+
+def peak(run, operation):
+    """The measured peak per second of one operation in a run of metric 8 (0 when it made no such call)."""
+    return run["rates"].get(operation, {}).get("peak", 0)
+
+
+def quota_rows(results):
+    fleet = results["fleet_quota"]
+    at_once = results["at_once"]
+    with_quota = at_once["measured"][f"quota {at_once['quota']}/s"]
+    without = at_once["measured"]["no quota"]
+    worst = at_once["computed_worst"]["peaks"]
+    spread = at_once["computed_measured_spread"]["peaks"]
+    at_once_met = (
+        all(peak(without, operation) <= worst[operation] for operation in worst)
+        and all(peak(with_quota, operation) <= at_once["quota"] for operation in worst)
+        and with_quota["not_connected"] == 0
+        and without["not_connected"] == 0
+    )
+    return [
+        (
+            "7",
+            f"fleet under the quota: {fleet['stores']} stores in {fleet['regions']} Regions, {fleet['connect_seconds']} s each, "
+            f"{fleet['quota']}/s per operation and Region; typical (median) and worst of {fleet['runs']} runs",
+            f"<= 1.5 x {fleet['connect_seconds']} s + 15 s = {fleet['target']:.0f} s, 0 failures",
+            f"{fleet['typical']:.1f} s typical, {fleet['worst']:.1f} s worst, {fleet['failures']} failures "
+            f"(without the quota: {fleet['unlimited_typical']:.1f} s, {fleet['unlimited_worst']:.1f} s)",
+            verdict(fleet["worst"] <= fleet["target"] and fleet["failures"] == 0),
+        ),
+        (
+            "8",
+            f"peak requests per second, {at_once['stores']} stores of one Region connecting at once (Describe / Connect)",
+            f"measured <= computed; <= {at_once['quota']} with the quota",
+            f"measured {peak(without, 'DescribeCustomKeyStores')} / {peak(without, 'ConnectCustomKeyStore')} "
+            f"(starts over {at_once['spread']:.1f} s), with the quota {peak(with_quota, 'DescribeCustomKeyStores')} / "
+            f"{peak(with_quota, 'ConnectCustomKeyStore')}; computed {spread['DescribeCustomKeyStores']} / "
+            f"{spread['ConnectCustomKeyStore']} for that spread, {worst['DescribeCustomKeyStores']} / "
+            f"{worst['ConnectCustomKeyStore']} worst (all at one instant)",
+            verdict(at_once_met),
+        ),
+    ]
+
+
+def quota_sections(results):
+    """Sections 7 and 8: the Markdown lines of the figures measured under KMS's request quota."""
+    fleet = results["fleet_quota"]
+    at_once = results["at_once"]
+    out = [
+        "## 7. Fleet under KMS's request quota",
+        "",
+        f"The fleet of section 5 ({fleet['stores']} stores in {fleet['regions']} Regions of their own, {fleet['connect_seconds']} s",
+        f"connections, `--forks {fleet['forks']}`) with the emulator enforcing KMS's request quota: {fleet['quota']} requests per",
+        'second per custom key store operation and Region (KMS Developer Guide, "Request quotas"; the emulator\'s',
+        "`custom_key_store_request_rate_quota`, tests/emulator/README.md). Throttled calls are retried by the modules",
+        "(AWSRetry) and a throttled poll is skipped; a failure is a failed host or a store not CONNECTED at the end.",
+        "",
+        markdown_table(
+            ["fleet", "runs", "typical (median)", "worst", "target", "failures"],
+            [
+                (
+                    f"quota {fleet['quota']}/s",
+                    f"{fleet['runs']}: {', '.join(f'{value:.1f}' for value in fleet['samples'])} s",
+                    f"{fleet['typical']:.1f} s",
+                    f"{fleet['worst']:.1f} s",
+                    f"<= 1.5 x {fleet['connect_seconds']} s + 15 s = {fleet['target']:.0f} s",
+                    fleet["failures"],
+                ),
+                (
+                    "no quota, alternated with those runs",
+                    f"{len(fleet['unlimited'])}: {', '.join(f'{value:.1f}' for value in fleet['unlimited'])} s",
+                    f"{fleet['unlimited_typical']:.1f} s",
+                    f"{fleet['unlimited_worst']:.1f} s",
+                    "",
+                    "",
+                ),
+            ],
+        ),
+        "",
+        f"Load average of the machine (1 min) before and after these runs: {fleet['load'][0]:.1f}, {fleet['load'][1]:.1f}",
+        f"on {os.cpu_count()} cores. The quota costs the fleet only its throttled calls (below): with none, the two rows",
+        "differ by the machine's noise alone, and both by its load from the wall time of section 5.",
+        "",
+        "Request rates from the emulator's log (accepted requests; the peak is the most in any one-second window):",
+        "",
+        markdown_table(
+            [
+                "Region",
+                "operation",
+                "calls a run",
+                "throttled a run (worst)",
+                "mean per second",
+                "peak per second (worst)",
+            ],
+            [
+                (
+                    region,
+                    operation,
+                    f"{figures['calls']:.0f}",
+                    f"{figures['throttled']:.0f} ({figures['throttled_worst']:.0f})",
+                    f"{figures['mean']:.2f}",
+                    f"{figures['peak']:.0f} ({figures['peak_worst']:.0f})",
+                )
+                for (region, operation), figures in sorted(fleet["rates"].items())
+            ],
+        ),
+        "",
+        f"## 8. {at_once['stores']} stores of one account and Region connecting at once",
+        "",
+        f"One inventory host per store, `--forks {at_once['stores']}`, each running the connection module with `wait: true`",
+        f"({at_once['connect_seconds']} s connections), once without and once with the quota of {at_once['quota']}/s. Computed:",
+        "scripts/scale.py `at_once` on the poll schedule (first read and Connect at each run's start, then the polls),",
+        "with the starts spread as measured, and all at one instant (the worst case).",
+        "",
+    ]
+    rows = []
+    for label, run in at_once["measured"].items():
+        for operation in ("DescribeCustomKeyStores", "ConnectCustomKeyStore"):
+            figures = run["rates"].get(operation, {"calls": 0, "throttled": 0, "peak": 0, "mean": 0.0})
+            rows.append(
+                (
+                    f"measured, {label}",
+                    operation,
+                    figures["calls"],
+                    figures["throttled"],
+                    figures["peak"],
+                    f"{figures['mean']:.2f}",
+                    f"{run['seconds']:.1f} s, {run['not_connected']} not CONNECTED",
+                )
+            )
+    for label, computed in (
+        (f"computed, starts over {at_once['spread']:.1f} s", at_once["computed_measured_spread"]),
+        ("computed, worst: all at one instant", at_once["computed_worst"]),
+    ):
+        for operation, value in computed["peaks"].items():
+            rows.append((label, operation, "", f"{computed['over_quota'][operation]} above the quota", value, "", ""))
+    out += [
+        markdown_table(
+            ["figure", "operation", "calls", "throttled", "peak per second", "mean per second", "run"], rows
+        ),
+        "",
+        "Stores connected at once by separate runs poll in step (each run polls 1, 3, 5 ... s after its own call), so",
+        "their requests come in bursts of one per store: above the quota as soon as more than",
+        f"{at_once['quota']} stores of one account and Region start within a second. playbooks/fleet.yml runs the stores of",
+        "an account and Region one after the other in one host, which stays under the quota (section 7, docs/scale.md).",
+        "",
+    ]
+    return out
+
+
+def render_quota_only(results, info, previous, seconds):  # pylint: disable=unused-argument
+    """The figures 7 and 8 alone (`bench.py --only fleet-quota`)."""
+    return "\n".join(
+        [
+            "# Benchmarks: under KMS's request quota",
+            "",
+            f"Written by `python scripts/bench.py --only fleet-quota` ({seconds / 60:.1f} min, {info['date']}); `make bench`",
+            "measures these figures with the others into docs/benchmarks.md.",
+            "",
+            f"- Machine: {info['cores']} cores, {info['cpu']}, {info['system']}",
+            f"- Python {info['python']}, ansible-core {info['ansible_core']}, boto3 {info['boto3']}, botocore {info['botocore']}",
+            "",
+            markdown_table(SUMMARY_HEADER, summary_rows(results)),
+            "",
+        ]
+        + quota_sections(results)
+    )
+
+
+def base_rows(results):
     counts = results["counts"]
     timing = results["timing"]
     lag = results["lag"]
@@ -284,6 +457,7 @@ def render(results, info, previous, seconds):
         ),
         "",
     ]
+    out += quota_sections(results)
     if previous:
         out += [
             f"The previous committed run (version {previous['version']}) measured {previous['rss_mib']:.1f} MiB.",

@@ -62,9 +62,7 @@ class CloudHSMErrorHandler(AWSErrorHandler):
 # -- API calls ------------------------------------------------------------------------------
 
 
-@CloudHSMErrorHandler.list_error_handler("describe CloudHSM clusters", [])
-@cloudhsm_retry
-def describe_clusters(client, filters=None):
+def _describe_clusters(client, filters=None):
     """Every cluster matching the DescribeClusters filters (boto3 form), following NextToken paging to the end.
 
     AWS answers an empty list for ids it does not know; CloudHsmResourceNotFoundException is taken to mean the same.
@@ -74,12 +72,25 @@ def describe_clusters(client, filters=None):
     return paginator.paginate(**kwargs).build_full_result().get("Clusters", [])
 
 
+describe_clusters = CloudHSMErrorHandler.list_error_handler("describe CloudHSM clusters", [])(
+    cloudhsm_retry(_describe_clusters)
+)
+# A wait's polls are not retried here (polling.Polls skips a throttled poll; see kms.poll_custom_key_store).
+_poll_clusters = CloudHSMErrorHandler.list_error_handler("describe CloudHSM clusters", [])(_describe_clusters)
+
+
+def _one_cluster(clusters, cluster_id):
+    return next((cluster for cluster in clusters if cluster.get("ClusterId") == cluster_id), None)
+
+
 def describe_cluster(client, cluster_id):
     """One cluster (boto3 form), or None when AWS does not know it in the client's Region."""
-    for cluster in describe_clusters(client, {"clusterIds": [cluster_id]}):
-        if cluster.get("ClusterId") == cluster_id:
-            return cluster
-    return None
+    return _one_cluster(describe_clusters(client, {"clusterIds": [cluster_id]}), cluster_id)
+
+
+def poll_cluster(client, cluster_id):
+    """describe_cluster for a wait's polls: a throttled call fails at once, for polling.Polls to skip."""
+    return _one_cluster(_poll_clusters(client, {"clusterIds": [cluster_id]}), cluster_id)
 
 
 @CloudHSMErrorHandler.common_error_handler("create an HSM in {availability_zone} of CloudHSM cluster {cluster_id}")

@@ -22,6 +22,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import disconnect_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import poll_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import Runner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import with_state
@@ -182,8 +183,8 @@ class ConnectionRunner(Runner):
         if not self.history or self.history[-1]["connection_state"] != state:
             self.history.append({"connection_state": state, "seconds": self._elapsed()})
 
-    def _describe(self):
-        entry = describe_custom_key_store(self.client, self.selector, self.label)
+    def _describe(self, read=describe_custom_key_store):
+        entry = read(self.client, self.selector, self.label)
         if entry is None:
             if self.history:
                 raise RunFailure(
@@ -216,7 +217,7 @@ class ConnectionRunner(Runner):
         """Poll until the store leaves its transitional state; blips and stale reads never end the wait."""
         from_state = entry["ConnectionState"]
         self.waited = True
-        for entry in self._polls(self._describe):
+        for entry in self._polls(lambda: self._describe(poll_custom_key_store)):
             if entry["ConnectionState"] != from_state and not self._stale(entry["ConnectionState"]):
                 self._record(entry["ConnectionState"])
                 return entry

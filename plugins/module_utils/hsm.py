@@ -7,10 +7,15 @@
 
 import time
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.aws_errors import error_code
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import active_hsms
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import create_hsm
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import delete_hsm
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import describe_cluster
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import normalize_hsm
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import poll_cluster
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import list_custom_key_stores
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import Runner
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import with_state
@@ -87,6 +92,104 @@ def decide_absent(hsm, wait=False):
     return (DELETE, WAIT) if wait else (DELETE,)
 
 
+# What deleting an ACTIVE HSM can do to the custom key stores of its cluster (KMS API Reference,
+# "CloudHsmClusterInvalidConfigurationException"): "For the CreateCustomKeyStore, UpdateCustomKeyStore, and
+# CreateKey operations, the CloudHSM cluster must have at least two active HSMs, each in a different Availability
+# Zone. For the ConnectCustomKeyStore operation, the CloudHSM must contain at least one active HSM."
+LAST_ACTIVE_HSM = "last_active_hsm"
+SECOND_ZONE = "second_zone"
+
+
+def zones_of(hsms):
+    """The sorted, unique Availability Zones of some HSMs."""
+    return sorted(set(hsm["AvailabilityZone"] for hsm in hsms if hsm.get("AvailabilityZone")))
+
+
+def deletion_risk(cluster, hsm):
+    """What deleting the HSM takes from the cluster's key stores, as (risk, ACTIVE HSMs left).
+
+    risk is LAST_ACTIVE_HSM when no ACTIVE HSM would be left, SECOND_ZONE when the ACTIVE HSMs would
+    no longer span two Availability Zones (they did before), else None. Deleting an HSM that is not
+    ACTIVE changes neither, so it is never a risk.
+    """
+    active = active_hsms(cluster)
+    if hsm is None or hsm.get("State") != "ACTIVE":
+        return None, active
+    left = [other for other in active if other.get("HsmId") != hsm.get("HsmId")]
+    if not left:
+        return LAST_ACTIVE_HSM, left
+    if len(zones_of(active)) >= 2 and len(zones_of(left)) < 2:
+        return SECOND_ZONE, left
+    return None, left
+
+
+def stores_of_cluster(stores, cluster_id):
+    """The CloudHSM key stores (DescribeCustomKeyStores entries) whose cluster is cluster_id."""
+
+    def uses_cluster(store):
+        is_cloudhsm = store.get("CustomKeyStoreType", "AWS_CLOUDHSM") == "AWS_CLOUDHSM"
+        return is_cloudhsm and store.get("CloudHsmClusterId") == cluster_id
+
+    return [store for store in stores if uses_cluster(store)]
+
+
+def store_label(store):
+    return f"{store.get('CustomKeyStoreName')} ({store.get('CustomKeyStoreId')})"
+
+
+def store_labels(stores):
+    return " and ".join(store_label(store) for store in stores)
+
+
+def guard_decision(risk, stores, hsm_id, cluster_id, left):
+    """(refusal sentence or None, warnings) for deleting HSM hsm_id, given the stores of its cluster."""
+    if risk is None or not stores:
+        return None, []
+    connected = [store for store in stores if store.get("ConnectionState") == "CONNECTED"]
+    others = [store for store in stores if store.get("ConnectionState") != "CONNECTED"]
+    if risk == LAST_ACTIVE_HSM:
+        if connected:
+            plural = "s" if len(connected) > 1 else ""
+            verb = "are" if len(connected) > 1 else "is"
+            return (
+                f"Refusing to delete HSM {hsm_id}: it is the last ACTIVE HSM of CloudHSM cluster {cluster_id}, whose custom "
+                f"key store{plural} {store_labels(connected)} {verb} CONNECTED, and without an ACTIVE HSM every KMS key in it "
+                f"is unusable; add an HSM first (state=present), disconnect the store, or set allow_last_hsm_deletion: true.",
+                [],
+            )
+        return None, [
+            f"After deleting HSM {hsm_id}, CloudHSM cluster {cluster_id} has no ACTIVE HSM, so custom key store "
+            f"{store_label(store)} ({store.get('ConnectionState')}) cannot connect until an HSM is ACTIVE again "
+            "(ConnectCustomKeyStore needs one)."
+            for store in others
+        ]
+    zones = ", ".join(zones_of(left))
+    return None, [
+        f"After deleting HSM {hsm_id}, CloudHSM cluster {cluster_id} has ACTIVE HSMs only in {zones}, so KMS refuses "
+        f"CreateKey in custom key store {store_label(store)} until an HSM in a second Availability Zone is ACTIVE "
+        '(KMS API Reference, CloudHsmClusterInvalidConfigurationException: "the CloudHSM cluster must have at least two '
+        'active HSMs, each in a different Availability Zone").'
+        for store in stores
+    ]
+
+
+def access_denied_sentence(hsm_id, cluster_id):
+    return (
+        f"Cannot tell whether deleting HSM {hsm_id} leaves a custom key store of CloudHSM cluster {cluster_id} without "
+        "the ACTIVE HSMs it needs: the caller is not allowed kms:DescribeCustomKeyStores (AccessDeniedException); "
+        "allow that IAM action, or set allow_last_hsm_deletion: true to delete without this check."
+    )
+
+
+def store_view(store):
+    """What the module returns of a key store that uses the cluster."""
+    return {
+        "custom_key_store_id": store.get("CustomKeyStoreId"),
+        "custom_key_store_name": store.get("CustomKeyStoreName"),
+        "connection_state": store.get("ConnectionState"),
+    }
+
+
 def diff_view(hsm):
     """What diff shows of an HSM: {"state": "absent"} when there is none."""
     if not hsm or hsm.get("State") == "DELETED":
@@ -117,11 +220,22 @@ class HsmRunner(Runner):
     """
 
     def __init__(
-        self, client, cluster_id, region, check_mode=False, sleep=time.sleep, clock=time.monotonic, create_client=None
+        self,
+        client,
+        cluster_id,
+        region,
+        check_mode=False,
+        sleep=time.sleep,
+        clock=time.monotonic,
+        create_client=None,
+        kms_client=None,
     ):
         super().__init__(client, region, check_mode, sleep, clock, create_client)
         self.cluster_id = cluster_id
+        # A callable giving a KMS client: made only when a deletion needs the key stores looked up.
+        self.kms_client = kms_client
         self.warnings = []
+        self.key_stores = None
         self._before = None
         self._decided = False
 
@@ -162,13 +276,22 @@ class HsmRunner(Runner):
                 hsm = self._wait_until_active(hsm)
         return self._result(hsm)
 
-    def absent(self, hsm_id=None, eni_id=None, eni_ip=None, wait=False, wait_timeout=1800):
-        """The HSM selected by hsm_id, eni_id or eni_ip deleted (or, without wait, at least DELETE_IN_PROGRESS)."""
+    def absent(
+        self, hsm_id=None, eni_id=None, eni_ip=None, wait=False, wait_timeout=1800, allow_last_hsm_deletion=False
+    ):
+        """The HSM selected by hsm_id, eni_id or eni_ip deleted (or, without wait, at least DELETE_IN_PROGRESS).
+
+        Unless allow_last_hsm_deletion, a deletion that would take the cluster's last ACTIVE HSM, or its second
+        Availability Zone with one, first looks up the custom key stores of the cluster: it is refused while one is
+        CONNECTED and would be left with no ACTIVE HSM, and warned about otherwise. Check mode decides the same.
+        """
         self._begin(wait_timeout)
         label = selector_label(hsm_id, eni_id, eni_ip)
         cluster = self._describe_cluster()
         hsm = self._decide(find_hsm(cluster, hsm_id, eni_id, eni_ip))
         steps = decide_absent(hsm, wait)
+        if DELETE in steps and not allow_last_hsm_deletion:
+            self._guard_deletion(cluster, hsm)
         if self.check_mode:
             self.actions = [API_ACTIONS[step] for step in steps if step in API_ACTIONS]
             if WAIT in steps:
@@ -190,10 +313,28 @@ class HsmRunner(Runner):
 
     # -- internals ----------------------------------------------------------------------
 
+    def _guard_deletion(self, cluster, hsm):
+        """Raise RunFailure when deleting the HSM would leave a CONNECTED key store with no ACTIVE HSM; else warn."""
+        risk, left = deletion_risk(cluster, hsm)
+        if risk is None:
+            return
+        try:
+            stores = stores_of_cluster(list_custom_key_stores(self.kms_client()), self.cluster_id)
+        except AnsibleKMSError as error:
+            if error_code(error) == "AccessDeniedException":
+                raise RunFailure(access_denied_sentence(hsm["HsmId"], self.cluster_id), **self._result(hsm)) from None
+            raise
+        self.key_stores = [store_view(store) for store in stores]
+        refusal, warnings = guard_decision(risk, stores, hsm["HsmId"], self.cluster_id, left)
+        if refusal:
+            raise RunFailure(refusal, **self._result(hsm))
+        self.warnings.extend(warnings)
+
     def _begin(self, wait_timeout):
         self._start_clock(wait_timeout)
         self.actions = []
         self.warnings = []
+        self.key_stores = None
         self._before = None
         self._decided = False
 
@@ -211,7 +352,7 @@ class HsmRunner(Runner):
 
     def _cluster_polls(self):
         """The cluster at each poll until the deadline (None once it is gone); throttling never ends the wait."""
-        return self._polls(lambda: describe_cluster(self.client, self.cluster_id))
+        return self._polls(lambda: poll_cluster(self.client, self.cluster_id))
 
     def _wait_until_active(self, hsm):
         hsm_id = hsm["HsmId"]
@@ -260,4 +401,7 @@ class HsmRunner(Runner):
         }
         if self._decided:
             result["diff"] = {"before": diff_view(self._before), "after": diff_view(hsm)}
+        if self.key_stores is not None:
+            result["custom_key_stores"] = list(self.key_stores)
+            result["key_store_warnings"] = list(self.warnings)
         return result

@@ -27,6 +27,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import delete_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import normalize_custom_key_store
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import poll_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import update_custom_key_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import explain_aws_error
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import connectivity_change_problem
@@ -200,7 +201,7 @@ class KeyStoreRunner(Runner):
         name = entry["CustomKeyStoreName"]
         selector = {"CustomKeyStoreId": entry["CustomKeyStoreId"]}
         last = entry
-        for last in self._polls(lambda: describe_custom_key_store(self.client, selector, name)):
+        for last in self._polls(lambda: poll_custom_key_store(self.client, selector, name)):
             if last is None:
                 raise RunFailure(
                     f"Custom key store {name} was deleted in {self.region} while this task waited to update it."

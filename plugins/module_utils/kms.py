@@ -42,12 +42,20 @@ def store_selector(custom_key_store_id=None, custom_key_store_name=None):
     return {"CustomKeyStoreName": custom_key_store_name}, custom_key_store_name
 
 
-@KMSErrorHandler.list_error_handler("describe custom key store {label}")
-@kms_retry
-def describe_custom_key_store(client, selector, label):
+def _describe_custom_key_store(client, selector, label):  # pylint: disable=unused-argument  # label: for messages
     """The DescribeCustomKeyStores entry (boto3 form) for one store, or None when AWS does not know it."""
     stores = client.describe_custom_key_stores(**selector)["CustomKeyStores"]
     return stores[0] if stores else None
+
+
+describe_custom_key_store = KMSErrorHandler.list_error_handler("describe custom key store {label}")(
+    kms_retry(_describe_custom_key_store)
+)
+# A wait's polls are not retried here: polling.Polls skips a throttled poll and keeps to its schedule, whereas
+# AWSRetry's backoff (up to 8 retries of up to 20 s) could hold one poll a minute or more past wait_timeout.
+poll_custom_key_store = KMSErrorHandler.list_error_handler("describe custom key store {label}")(
+    _describe_custom_key_store
+)
 
 
 @KMSErrorHandler.list_error_handler("list custom key stores", [])
@@ -104,3 +112,34 @@ def delete_custom_key_store(client, custom_key_store_id, label):
     """DeleteCustomKeyStore; True when deleted, False when AWS no longer knows the store (already gone)."""
     client.delete_custom_key_store(CustomKeyStoreId=custom_key_store_id)
     return True
+
+
+# -- cryptographic calls of the proof of use (proof.py) -----------------------------------------------------------
+
+
+@KMSErrorHandler.common_error_handler("generate random bytes in custom key store {custom_key_store_id}")
+@kms_retry
+def generate_random(client, custom_key_store_id, number_of_bytes):
+    """GenerateRandom in the CloudHSM cluster of a CloudHSM key store; returns the bytes."""
+    return client.generate_random(NumberOfBytes=number_of_bytes, CustomKeyStoreId=custom_key_store_id)["Plaintext"]
+
+
+@KMSErrorHandler.common_error_handler("describe KMS key {key_id}")
+@kms_retry
+def describe_key(client, key_id):
+    """DescribeKey; returns the KeyMetadata (boto3 form)."""
+    return client.describe_key(KeyId=key_id)["KeyMetadata"]
+
+
+@KMSErrorHandler.common_error_handler("encrypt with KMS key {key_id}")
+@kms_retry
+def encrypt(client, key_id, plaintext, encryption_context):
+    """Encrypt; returns the ciphertext blob."""
+    return client.encrypt(KeyId=key_id, Plaintext=plaintext, EncryptionContext=encryption_context)["CiphertextBlob"]
+
+
+@KMSErrorHandler.common_error_handler("decrypt with KMS key {key_id}")
+@kms_retry
+def decrypt(client, key_id, ciphertext, encryption_context):
+    """Decrypt with the KMS key named (KMS refuses a ciphertext of another key); returns the plaintext."""
+    return client.decrypt(KeyId=key_id, CiphertextBlob=ciphertext, EncryptionContext=encryption_context)["Plaintext"]

@@ -125,6 +125,8 @@ def hsm_problem(params):
         if params[option] is not None:
             other = "absent" if params["state"] == "present" else "present"
             return f"{option} is used only with state={other}; remove it, or set state={other}."
+    if params.get("allow_last_hsm_deletion") and params["state"] == "present":
+        return "allow_last_hsm_deletion is used only with state=absent; remove it, or set state=absent."
     return format_problem(params, HSM_FORMATS)
 
 
@@ -201,9 +203,14 @@ def connectivity_change_problem(params, config):
 VPC_ENDPOINT_SERVICE_OWNER_BOTOCORE = "1.40.63"
 
 
-def botocore_problem(params, botocore_at_least):
-    """Options the installed botocore cannot send; botocore_at_least is AnsibleAWSModule.botocore_at_least."""
+def botocore_problem(params, kms_client):
+    """Options the installed botocore cannot send, read from the KMS client's own service model.
+
+    The model, not a version number: amazon.aws's botocore_at_least answers True (with a warning) when the
+    `packaging` library is missing, and botocore would then refuse the parameter after the run had started.
+    """
     option = "xks_proxy_vpc_endpoint_service_owner"
-    if params.get(option) is not None and not botocore_at_least(VPC_ENDPOINT_SERVICE_OWNER_BOTOCORE):
+    members = kms_client.meta.service_model.operation_model("CreateCustomKeyStore").input_shape.members
+    if params.get(option) is not None and "XksProxyVpcEndpointServiceOwner" not in members:
         return f"{option} needs botocore {VPC_ENDPOINT_SERVICE_OWNER_BOTOCORE} or later: upgrade botocore, or remove {option}."
     return None

@@ -17,7 +17,9 @@ test_polling.py proves the bound for every T from 0 to 1200 s in 0.1 s steps.
 What a poll tolerates: once the first read has succeeded (the runners read before they wait), a poll
 that is throttled, gets no answer (connection refused, reset or closed, connect or read timeout) or an
 HTTP 5xx answer is skipped until the deadline: a blip is not a reason to end a 20-minute wait. Any other
-answer (access denied, not found, validation) ends the wait at once.
+answer (access denied, not found, validation) ends the wait at once. A poll is one call: AWSRetry's backoff
+is not applied to it (kms.poll_custom_key_store, cloudhsm.poll_cluster), so no poll outlasts the deadline by more
+than one call of the waiting modules' client (modules.wait_client: about 40 s without an answer).
 """
 
 try:

@@ -23,6 +23,17 @@ description:
   - B(Each HSM is billed by the hour from its creation until it is deleted.) Creating one costs money even if it is
     never used. Deleting the last C(ACTIVE) HSM of a cluster that backs a KMS custom key store makes the store's
     KMS keys unusable until an HSM is C(ACTIVE) again.
+  - "A guard on the last HSMs: before a C(DeleteHsm) that would leave the cluster with no C(ACTIVE) HSM, or with
+    C(ACTIVE) HSMs in fewer than two Availability Zones where there were two, the module looks up the KMS custom key
+    stores of the cluster (C(DescribeCustomKeyStores), every page; the C(AWS_CLOUDHSM) stores with this
+    C(CloudHsmClusterId)). It refuses, naming the store, to delete the last C(ACTIVE) HSM while a store is
+    C(CONNECTED), and warns when a store would be left unable to connect (no C(ACTIVE) HSM) or unable to create KMS
+    keys. The KMS API Reference says so of C(CloudHsmClusterInvalidConfigurationException): For the
+    CreateCustomKeyStore, UpdateCustomKeyStore, and CreateKey operations, the CloudHSM cluster must have at least two
+    active HSMs, each in a different Availability Zone. For the ConnectCustomKeyStore operation, the CloudHSM must
+    contain at least one active HSM."
+  - Deleting an HSM that is not C(ACTIVE), or one whose deletion leaves C(ACTIVE) HSMs in two Availability Zones,
+    needs no look-up. O(allow_last_hsm_deletion=true) skips the look-up, the refusal and the warnings.
   - A cluster that cannot take HSMs in its current state is not checked beforehand; AWS refuses C(CreateHsm) and
     the task fails with AWS's one-line error. Check mode therefore reports a change for such a cluster.
 author:
@@ -73,6 +84,16 @@ options:
       - The IP address of the elastic network interface of the HSM to delete.
       - Only with O(state=absent). Mutually exclusive with O(hsm_id) and O(eni_id); one of them is required.
     type: str
+  allow_last_hsm_deletion:
+    description:
+      - Delete the HSM without looking up the custom key stores of the cluster, even when it is the last C(ACTIVE)
+        HSM of a cluster whose KMS custom key store is C(CONNECTED), which makes every KMS key in that store unusable
+        until an HSM is C(ACTIVE) again.
+      - Without it, such a deletion is refused, and a caller that may not call C(kms:DescribeCustomKeyStores) cannot
+        delete an HSM whose deletion needs the look-up; with it, the module needs no KMS permission.
+      - Only with O(state=absent).
+    type: bool
+    default: false
   wait:
     description:
       - Wait until the HSM is C(ACTIVE) (O(state=present)) or gone (O(state=absent)).
@@ -89,9 +110,13 @@ options:
     type: int
     default: 1800
 notes:
-  - Supports check mode and diff mode. Check mode makes one C(DescribeClusters) call and no other.
+  - Supports check mode and diff mode. Check mode makes one C(DescribeClusters) call, plus the
+    C(DescribeCustomKeyStores) calls of the guard on the last HSMs when a deletion needs them, and takes the same
+    decision (refusal, warnings) as a real run.
   - "IAM actions used: C(cloudhsm:DescribeClusters); C(cloudhsm:CreateHsm) or C(cloudhsm:DeleteHsm) when the module
-    changes something."
+    changes something; C(kms:DescribeCustomKeyStores) when a deletion needs the guard's look-up (not with
+    O(allow_last_hsm_deletion=true)). Without that KMS action such a deletion fails with a sentence naming it, before
+    any C(DeleteHsm)."
   - "AWS's Service Authorization Reference for AWS CloudHSM lists the C(CreateHsm) operation as authorizing, besides
     C(cloudhsm:CreateHsm), C(ec2:AuthorizeSecurityGroupEgress), C(ec2:AuthorizeSecurityGroupIngress),
     C(ec2:CreateNetworkInterface), C(ec2:CreateSecurityGroup), C(ec2:DeleteNetworkInterface),
@@ -123,6 +148,13 @@ EXAMPLES = r"""
     state: absent
     hsm_id: hsm-abcdefghij2
     wait: true
+
+- name: Delete the last ACTIVE HSM even though the cluster's custom key store is CONNECTED (its KMS keys stop working)
+  awskms.custom_key_store.cloudhsm_hsm:
+    cluster_id: cluster-jxhlf7644ne
+    state: absent
+    hsm_id: hsm-abcdefghij2
+    allow_last_hsm_deletion: true
 
 - name: Delete the HSM at an IP address
   awskms.custom_key_store.cloudhsm_hsm:
@@ -183,6 +215,32 @@ cluster_id:
   returned: always
   type: str
   sample: cluster-jxhlf7644ne
+custom_key_stores:
+  description:
+    - The KMS custom key stores of the cluster, as the guard on the last HSMs found them before the deletion.
+  returned: when a deletion needed the guard's look-up (state=absent, allow_last_hsm_deletion=false)
+  type: list
+  elements: dict
+  contains:
+    custom_key_store_id:
+      description: The id of the store.
+      type: str
+      sample: cks-1234567890abcdef0
+    custom_key_store_name:
+      description: The name of the store.
+      type: str
+      sample: payments-hsm
+    connection_state:
+      description: The store's connection state.
+      type: str
+      sample: CONNECTED
+key_store_warnings:
+  description:
+    - The warnings of the guard on the last HSMs (also given as the task's warnings), so that a playbook can act on
+      them. Empty when the deletion harms no key store of the cluster.
+  returned: when custom_key_stores is
+  type: list
+  elements: str
 actions:
   description: The CloudHSM API actions the run called (or, in check mode, would call).
   returned: always
@@ -193,6 +251,7 @@ actions:
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.hsm import HsmRunner
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import HSM_ABSENT_OPTIONS
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import HSM_PRESENT_OPTIONS
@@ -212,6 +271,7 @@ def main():
         hsm_id=dict(type="str"),
         eni_id=dict(type="str"),
         eni_ip=dict(type="str"),
+        allow_last_hsm_deletion=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=1800),
     )
@@ -234,6 +294,7 @@ def main():
         module.region,
         check_mode=module.check_mode,
         create_client=lambda: module.single_attempt_client("cloudhsmv2"),
+        kms_client=lambda: module.client("kms"),
     )
     try:
         if params["state"] == "present":
@@ -251,10 +312,11 @@ def main():
                 eni_ip=params["eni_ip"],
                 wait=params["wait"],
                 wait_timeout=params["wait_timeout"],
+                allow_last_hsm_deletion=params["allow_last_hsm_deletion"],
             )
     except RunFailure as failure:
         module.fail_json(msg=failure.message, **failure.result)
-    except AnsibleCloudHSMError as error:
+    except (AnsibleCloudHSMError, AnsibleKMSError) as error:
         module.fail_aws_error(
             error, changed=bool(runner.actions), cluster_id=params["cluster_id"], actions=runner.actions
         )

@@ -296,10 +296,11 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner imp
 
 def main():
     module = CustomKeyStoreModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.fail_on_problem(botocore_problem(module.params, module.botocore_at_least))
+    client = module.wait_client("kms")
+    module.fail_on_problem(botocore_problem(module.params, client))
 
     runner = KeyStoreRunner(
-        module.wait_client("kms"),
+        client,
         module.region,
         check_mode=module.check_mode,
         create_client=lambda: module.single_attempt_client("kms"),

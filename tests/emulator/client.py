@@ -209,6 +209,12 @@ class EmulatorClient:
         """Remove every fault."""
         return self._call("POST", "faults", {})
 
+    def request_quota(self, region=None, requests_per_second=None):
+        """With a Region: set its custom key store request rate (None: back to the setting). Returns the quota and its counts."""
+        if region is None:
+            return self._call("GET", "request-quota")
+        return self._call("POST", "request-quota", {"region": region, "requests_per_second": requests_per_second})
+
     def connection_errors(self, custom_key_store_id, codes, region=DEFAULT_REGION):
         """Queue one-shot ConnectionErrorCodes for the store's next connections."""
         return self._call(

@@ -157,6 +157,17 @@ class XksProxyInvalidResponseError(KmsError):
     code = "XksProxyInvalidResponseException"
 
 
+class UnsupportedOperationError(KmsError):
+    code = "UnsupportedOperationException"
+
+
+class DependencyTimeoutError(KmsError):
+    """A fault (server error) in botocore's KMS model, answered with HTTP 500 like the other faults."""
+
+    code = "DependencyTimeoutException"
+    status = 500
+
+
 # -- CloudHSM v2 ------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ Each operation is a function of (world, validated parameters) returning the resp
 README.md ("Rules"). No HTTP here, and no timers of their own: the world keeps the clock.
 """
 
+from . import kms_crypto
 from . import xks
 from .entities import AWS_CLOUDHSM
 from .entities import CONNECTED
@@ -478,3 +479,4 @@ OPERATIONS = {
     "UpdateCustomKeyStore": update_custom_key_store,
     "DeleteCustomKeyStore": delete_custom_key_store,
 }
+OPERATIONS.update(kms_crypto.OPERATIONS)

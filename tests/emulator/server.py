@@ -27,6 +27,7 @@ from .errors import AwsError
 from .errors import ControlError
 from .errors import ThrottlingError
 from .errors import internal_error
+from .quota import RequestQuota
 from .world import Regions
 from .world import Settings
 from .world import check_region
@@ -140,6 +141,7 @@ class Emulator:
         self.lock = threading.RLock()
         self.regions = Regions(Settings(**settings), clock)
         self.faults = Faults()
+        self.quota = RequestQuota(self.regions.settings, self.regions.clock)
         self.requests = RequestLog()
         self._routes = self._control_routes()
 
@@ -148,6 +150,7 @@ class Emulator:
     def aws_request(self, target, authorization, raw_body):
         """Answer one AWS JSON 1.1 request: (HTTP status, body bytes). Never raises."""
         received = time.time()
+        arrived = self.regions.clock.monotonic()  # the same moment, for the request quota
         region = wire.region_from_authorization(authorization)
         service = operation = params = None
         try:
@@ -155,6 +158,8 @@ class Emulator:
             operation = operation_model.name
             params = wire.parse_body(raw_body)
             self._inject_faults(service, operation, region)
+            with self.lock:
+                self.quota.check(region, operation, arrived)
             wire.validate_input(operation_model, params)
             with self.lock:
                 result = self.regions.handle(region, service, operation, params)
@@ -238,6 +243,8 @@ class Emulator:
             ("POST", "settings"): self._update_settings,
             ("GET", "faults"): lambda query, body: self.faults.as_dict(),
             ("POST", "faults"): self._configure_faults,
+            ("GET", "request-quota"): lambda query, body: self.quota.as_dict(),
+            ("POST", "request-quota"): lambda query, body: self.quota.configure(control.Fields(body, "request-quota")),
             ("GET", "requests"): self._list_requests,
             ("DELETE", "requests"): self._clear_requests,
         }
@@ -272,6 +279,7 @@ class Emulator:
         if region is not None:
             check_region(region, "reset")
         self.regions.reset(region)
+        self.quota.reset(region)
         if region is None:
             self.faults.configure({})
             self.requests.clear()

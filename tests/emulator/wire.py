@@ -38,6 +38,8 @@ REDACTED = "<redacted>"
 
 _REGION_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
 _READ_PREFIXES = ("Describe", "List", "Get")
+# Cryptographic operations that change no AWS resource (the request log does not count them as mutating).
+_READ_ONLY_OPERATIONS = ("GenerateRandom",)
 
 
 @functools.lru_cache(maxsize=None)
@@ -63,8 +65,8 @@ def operation_names(service):
 
 
 def is_mutating(operation):
-    """Whether an operation may change AWS state: anything but Describe*, List* and Get*."""
-    return not operation.startswith(_READ_PREFIXES)
+    """Whether an operation may change AWS state: anything but Describe*, List*, Get* and GenerateRandom."""
+    return not operation.startswith(_READ_PREFIXES) and operation not in _READ_ONLY_OPERATIONS
 
 
 def parse_target(header):

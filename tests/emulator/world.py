@@ -51,6 +51,8 @@ DEFAULT_QUOTAS = {
     "custom_key_stores_quota": 10,
     "hsms_per_cluster_quota": 28,
     "hsms_quota": 6,
+    # Requests per second per custom key store operation and Region (quota.py); 0 turns the quota off.
+    "custom_key_store_request_rate_quota": 0,
 }
 # The AWS account every region of the emulator belongs to (the caller's account).
 ACCOUNT_ID = "111122223333"

@@ -71,6 +71,8 @@ def test_cli_starts_fast_prints_one_line_and_exits_cleanly(tmp_path, signum):
         "0",
         "--hsms-quota",
         "12",
+        "--custom-key-store-request-rate-quota",
+        "5",
     )
     try:
         line = first_line(process)
@@ -87,6 +89,7 @@ def test_cli_starts_fast_prints_one_line_and_exits_cleanly(tmp_path, signum):
             "custom_key_stores_quota": 10,
             "hsms_per_cluster_quota": 28,
             "hsms_quota": 12,
+            "custom_key_store_request_rate_quota": 5,
             "xks_probe_timeout_seconds": 2.0,
         }
     finally:

@@ -6,7 +6,6 @@
 import os
 
 import yaml
-
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import options
 
 VARS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "connect", "vars", "main.yml")

@@ -384,11 +384,11 @@ def test_polls_without_an_answer_are_skipped_until_the_store_is_seen_again(kms, 
     describe = run._describe  # pylint: disable=protected-access
     calls = []
 
-    def first_then_blip():
+    def first_then_blip(*read):
         calls.append(fake_clock.now)
         if len(calls) == 2:
             closing_connections(client, 3)  # the polls at 1, 3 and 5 s get no answer, the one at 7 s a 500
-        return describe()
+        return describe(*read)
 
     run._describe = first_then_blip  # pylint: disable=protected-access
     result = run.run("connected", wait=True)
@@ -404,11 +404,11 @@ def test_a_wait_that_times_out_while_the_endpoint_is_down_says_so(kms, fake_cloc
     run = runner(client, fake_clock)
     describe = run._describe  # pylint: disable=protected-access
 
-    def first_then_down():
+    def first_then_down(*read):
         if run.history:  # every poll after the first read gets no answer (as kms.py's error handler wraps it)
             closed = botocore.exceptions.ConnectionClosedError(endpoint_url="https://kms.us-east-1.amazonaws.com/")
             raise AnsibleKMSError(message=f"Failed to describe custom key store {STORE_NAME}", exception=closed)
-        return describe()
+        return describe(*read)
 
     run._describe = first_then_down  # pylint: disable=protected-access
     with pytest.raises(RunFailure) as failure:
@@ -420,3 +420,19 @@ def test_a_wait_that_times_out_while_the_endpoint_is_down_says_so(kms, fake_cloc
         "last state seen: CONNECTING. AWS carries on with the operation: once the endpoint is reachable, run the task again to resume waiting."
     )
     assert fake_clock.now == 30
+
+
+def test_a_throttled_poll_is_skipped_not_retried(kms, fake_clock):
+    client, stubber = kms
+    expect_first_describe(stubber, "CONNECTING")
+    # Throttled on the first poll: skipped (no AWSRetry backoff inside a wait), seen CONNECTED on the next poll.
+    stubber.add_client_error(
+        "describe_custom_key_stores", "ThrottlingException", "Rate exceeded", 400, expected_params=BY_ID
+    )
+    expect_describe(stubber, "CONNECTED")
+
+    result = runner(client, fake_clock).run("connected", wait=True)
+
+    assert result["connection_state"] == "CONNECTED"
+    assert fake_clock.sleeps == [1.0, 2.0]
+    stubber.assert_no_pending_responses()

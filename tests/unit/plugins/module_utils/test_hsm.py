@@ -3,7 +3,6 @@
 
 """The HSM decision (placement, serving HSM, steps) and the HSM runner carried out against Stubber-checked clients."""
 
-import botocore.exceptions
 import pytest
 from ansible_collections.awskms.custom_key_store.plugins.module_utils import hsm as hsm_utils
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
@@ -33,8 +32,16 @@ def expect_describe(stubber, *hsms, clusters=None):
     stubber.add_response("describe_clusters", response, BY_ID)
 
 
-def runner(client, clock, check_mode=False):
-    return HsmRunner(client, HSM_CLUSTER_ID, "us-east-1", check_mode=check_mode, sleep=clock.sleep, clock=clock.clock)
+def runner(client, clock, check_mode=False, kms_client=None):
+    return HsmRunner(
+        client,
+        HSM_CLUSTER_ID,
+        "us-east-1",
+        check_mode=check_mode,
+        sleep=clock.sleep,
+        clock=clock.clock,
+        kms_client=(lambda: kms_client) if kms_client is not None else None,
+    )
 
 
 # -- placement and decisions ------------------------------------------------------------------
@@ -369,32 +376,19 @@ def test_wait_for_active_fails_when_the_cluster_is_deleted(cloudhsm, fake_clock)
         runner(client, fake_clock).present(availability_zone="us-east-1a", wait=True)
 
 
-def test_throttling_never_ends_a_wait(cloudhsm, fake_clock, monkeypatch):
+def test_a_throttled_poll_is_skipped_not_retried(cloudhsm, fake_clock):
     client, stubber = cloudhsm
     creating(stubber)
-    # Throttled on every AWSRetry attempt of one poll: the poll is skipped, the next one sees ACTIVE.
-    monkeypatch.setattr(hsm_utils, "describe_cluster", _throttled_once(hsm_utils.describe_cluster))
+    # The first poll is throttled. It is not retried by AWSRetry's backoff (which would sleep for real and could
+    # hold the poll past wait_timeout): the poll is skipped and the next one, on the schedule, sees ACTIVE.
+    stubber.add_client_error("describe_clusters", "ThrottlingException", "Rate exceeded", 400, expected_params=BY_ID)
     expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE", NEW_HSM))
 
     result = runner(client, fake_clock).present(availability_zone="us-east-1a", wait=True)
 
     assert result["hsm"]["state"] == "ACTIVE"
     assert fake_clock.sleeps == [1.0, 2.0]
-
-
-def _throttled_once(describe):
-    calls = []
-
-    def fake(client, cluster_id):
-        calls.append(cluster_id)
-        if len(calls) == 2:  # the first poll, after the run's own Describe
-            error = botocore.exceptions.ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeClusters"
-            )
-            raise AnsibleCloudHSMError(message="Failed to describe CloudHSM clusters", exception=error)
-        return describe(client, cluster_id)
-
-    return fake
+    stubber.assert_no_pending_responses()
 
 
 # -- absent, against Stubber ---------------------------------------------------------------------
@@ -419,15 +413,21 @@ def _throttled_once(describe):
 )
 def test_absent_makes_exactly_the_planned_calls(cloudhsm, fake_clock, found, wait, polls, actions, final, selector):
     client, stubber = cloudhsm
-    other = hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2")
-    existing = [other] + ([] if found is None else [hsm_entry("us-east-1a", found, "hsm-oldoldold22")])
+    # ACTIVE HSMs in two other zones: the deletion leaves what CreateKey needs, so no key store look-up
+    others = [
+        hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"),
+        hsm_entry("us-east-1c", "ACTIVE", "hsm-cccccccccc2"),
+    ]
+    existing = others + ([] if found is None else [hsm_entry("us-east-1a", found, "hsm-oldoldold22")])
     expect_describe(stubber, *existing)
     if actions:
         stubber.add_response(
             "delete_hsm", {"HsmId": "hsm-oldoldold22"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-oldoldold22"}
         )
     for state in polls:
-        expect_describe(stubber, other, *([] if state is None else [hsm_entry("us-east-1a", state, "hsm-oldoldold22")]))
+        expect_describe(
+            stubber, *others, *([] if state is None else [hsm_entry("us-east-1a", state, "hsm-oldoldold22")])
+        )
 
     result = runner(client, fake_clock).absent(wait=wait, **selector)
 
@@ -441,19 +441,32 @@ def test_absent_makes_exactly_the_planned_calls(cloudhsm, fake_clock, found, wai
 
 def test_absent_check_mode_describes_once(cloudhsm, fake_clock):
     client, stubber = cloudhsm
-    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    two_zones_left = [
+        hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"),
+        hsm_entry("us-east-1c", "ACTIVE", "hsm-cccccccccc2"),
+    ]
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"), *two_zones_left)
+    # one zone before and after: the deletion takes no second zone away
+    expect_describe(
+        stubber, hsm_entry("us-east-1a", "ACTIVE"), hsm_entry("us-east-1a", "ACTIVE", "hsm-aaaaaaaaaa2", "10.0.1.5")
+    )
 
-    result = runner(client, fake_clock, check_mode=True).absent(eni_ip="10.0.1.4", wait=True)
+    results = [runner(client, fake_clock, check_mode=True).absent(eni_ip="10.0.1.4", wait=True) for _run in range(2)]
 
-    assert result["changed"] is True
-    assert result["actions"] == ["DeleteHsm"]
-    assert result["hsm"] == {}
-    assert result["diff"]["after"] == {"state": "absent"}
+    # neither deletion takes the last ACTIVE HSM or the second zone: no key store look-up (no KMS client)
+    for result in results:
+        assert result["changed"] is True
+        assert result["actions"] == ["DeleteHsm"]
+        assert result["hsm"] == {}
+        assert result["diff"]["after"] == {"state": "absent"}
+        assert "custom_key_stores" not in result
 
 
 def test_absent_race_with_another_deleter_is_no_change(cloudhsm, fake_clock):
     client, stubber = cloudhsm
-    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    expect_describe(
+        stubber, hsm_entry("us-east-1a", "ACTIVE"), hsm_entry("us-east-1a", "ACTIVE", "hsm-aaaaaaaaaa2", "10.0.1.5")
+    )
     stubber.add_client_error("delete_hsm", "CloudHsmResourceNotFoundException", "no such HSM", 400)
 
     result = runner(client, fake_clock).absent(hsm_id="hsm-abcdefghij2", wait=True)
@@ -478,3 +491,210 @@ def test_wait_for_gone_times_out(cloudhsm, fake_clock):
         "resume waiting, or raise wait_timeout."
     )
     assert failure.value.result["changed"] is False
+
+
+# -- the guard on the last HSMs -------------------------------------------------------------------
+
+STORE_A = "cks-0000000000000000a"
+STORE_B = "cks-0000000000000000b"
+
+
+def key_store(state, store_id=STORE_A, name="payments-hsm", cluster_id=HSM_CLUSTER_ID, store_type="AWS_CLOUDHSM"):
+    """A DescribeCustomKeyStores entry of a store (CloudHSM unless store_type says otherwise)."""
+    entry = {
+        "CustomKeyStoreId": store_id,
+        "CustomKeyStoreName": name,
+        "ConnectionState": state,
+        "CustomKeyStoreType": store_type,
+    }
+    if store_type == "AWS_CLOUDHSM":
+        entry["CloudHsmClusterId"] = cluster_id
+    return entry
+
+
+def expect_key_stores(kms_stubber, *pages):
+    """DescribeCustomKeyStores, one call per page (each page a list of entries), following NextMarker."""
+    for index, page in enumerate(pages):
+        response = {"CustomKeyStores": list(page), "Truncated": index < len(pages) - 1}
+        if index < len(pages) - 1:
+            response["NextMarker"] = f"page-{index + 1}"
+        kms_stubber.add_response("describe_custom_key_stores", response, {"Marker": f"page-{index}"} if index else {})
+
+
+@pytest.mark.parametrize(
+    "hsms, deleted, risk",
+    [
+        # (zone, state) of each HSM; the first one is the one deleted
+        ([("us-east-1a", "ACTIVE")], 0, hsm_utils.LAST_ACTIVE_HSM),
+        ([("us-east-1a", "ACTIVE"), ("us-east-1b", "CREATE_IN_PROGRESS")], 0, hsm_utils.LAST_ACTIVE_HSM),
+        ([("us-east-1a", "ACTIVE"), ("us-east-1b", "DEGRADED")], 0, hsm_utils.LAST_ACTIVE_HSM),
+        ([("us-east-1a", "ACTIVE"), ("us-east-1b", "ACTIVE")], 0, hsm_utils.SECOND_ZONE),
+        ([("us-east-1a", "ACTIVE"), ("us-east-1b", "ACTIVE"), ("us-east-1b", "ACTIVE")], 0, hsm_utils.SECOND_ZONE),
+        ([("us-east-1a", "ACTIVE"), ("us-east-1b", "ACTIVE"), ("us-east-1c", "ACTIVE")], 0, None),
+        ([("us-east-1a", "ACTIVE"), ("us-east-1a", "ACTIVE"), ("us-east-1b", "ACTIVE")], 0, None),
+        # one zone before: nothing to lose but the last HSM
+        ([("us-east-1a", "ACTIVE"), ("us-east-1a", "ACTIVE")], 0, None),
+        # an HSM that is not ACTIVE takes nothing away
+        ([("us-east-1a", "DEGRADED")], 0, None),
+        ([("us-east-1a", "CREATE_IN_PROGRESS"), ("us-east-1b", "ACTIVE")], 0, None),
+    ],
+)
+def test_deletion_risk(hsms, deleted, risk):
+    entries = [hsm_entry(zone, state, f"hsm-{index}abcdefghij") for index, (zone, state) in enumerate(hsms)]
+
+    assert hsm_utils.deletion_risk(cluster_entry(entries), entries[deleted])[0] == risk
+
+
+def test_stores_of_cluster_are_the_cloudhsm_stores_with_its_id():
+    stores = [
+        key_store("CONNECTED"),
+        key_store("CONNECTED", STORE_B, "other", cluster_id="cluster-otherotherot"),
+        key_store("CONNECTED", "cks-0000000000000000c", "xks", store_type="EXTERNAL_KEY_STORE"),
+    ]
+
+    assert hsm_utils.stores_of_cluster(stores, HSM_CLUSTER_ID) == [stores[0]]
+
+
+def test_the_last_active_hsm_of_a_connected_store_is_refused_in_one_sentence_naming_the_store():
+    refusal, warnings = hsm_utils.guard_decision(
+        hsm_utils.LAST_ACTIVE_HSM, [key_store("CONNECTED")], "hsm-abcdefghij2", HSM_CLUSTER_ID, []
+    )
+
+    assert refusal == (
+        f"Refusing to delete HSM hsm-abcdefghij2: it is the last ACTIVE HSM of CloudHSM cluster {HSM_CLUSTER_ID}, whose "
+        f"custom key store payments-hsm ({STORE_A}) is CONNECTED, and without an ACTIVE HSM every KMS key in it is unusable; "
+        "add an HSM first (state=present), disconnect the store, or set allow_last_hsm_deletion: true."
+    )
+    assert warnings == []
+
+
+@pytest.mark.parametrize("state", ["DISCONNECTED", "CONNECTING", "FAILED", "DISCONNECTING"])
+def test_the_last_active_hsm_of_a_store_that_is_not_connected_is_a_warning(state):
+    refusal, warnings = hsm_utils.guard_decision(
+        hsm_utils.LAST_ACTIVE_HSM, [key_store(state)], "hsm-abcdefghij2", HSM_CLUSTER_ID, []
+    )
+
+    assert refusal is None
+    assert warnings == [
+        f"After deleting HSM hsm-abcdefghij2, CloudHSM cluster {HSM_CLUSTER_ID} has no ACTIVE HSM, so custom key store "
+        f"payments-hsm ({STORE_A}) ({state}) cannot connect until an HSM is ACTIVE again (ConnectCustomKeyStore needs one)."
+    ]
+
+
+@pytest.mark.parametrize("state", ["CONNECTED", "DISCONNECTED"])
+def test_losing_the_second_zone_is_a_warning_citing_createkeys_rule(state):
+    left = [hsm_entry("us-east-1b", "ACTIVE")]
+
+    refusal, warnings = hsm_utils.guard_decision(
+        hsm_utils.SECOND_ZONE, [key_store(state)], "hsm-aaaaaaaaaa2", HSM_CLUSTER_ID, left
+    )
+
+    assert refusal is None
+    assert warnings == [
+        f"After deleting HSM hsm-aaaaaaaaaa2, CloudHSM cluster {HSM_CLUSTER_ID} has ACTIVE HSMs only in us-east-1b, so KMS "
+        f"refuses CreateKey in custom key store payments-hsm ({STORE_A}) until an HSM in a second Availability Zone is "
+        'ACTIVE (KMS API Reference, CloudHsmClusterInvalidConfigurationException: "the CloudHSM cluster must have at '
+        'least two active HSMs, each in a different Availability Zone").'
+    ]
+
+
+def test_no_store_on_the_cluster_means_no_refusal_and_no_warning():
+    assert hsm_utils.guard_decision(hsm_utils.LAST_ACTIVE_HSM, [], "hsm-abcdefghij2", HSM_CLUSTER_ID, []) == (None, [])
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_refusal_looks_up_every_page_and_makes_no_delete(cloudhsm, kms, fake_clock, check_mode):
+    client, stubber = cloudhsm
+    kms_client, kms_stubber = kms
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    # the store of the cluster is on the second page; an XKS store and another cluster's store are not it
+    expect_key_stores(
+        kms_stubber,
+        [key_store("CONNECTED", "cks-0000000000000000c", "xks", store_type="EXTERNAL_KEY_STORE")],
+        [key_store("CONNECTED", STORE_B, "other", cluster_id="cluster-otherotherot"), key_store("CONNECTED")],
+    )
+
+    with pytest.raises(RunFailure) as failure:
+        runner(client, fake_clock, check_mode=check_mode, kms_client=kms_client).absent(hsm_id="hsm-abcdefghij2")
+
+    assert failure.value.message.startswith("Refusing to delete HSM hsm-abcdefghij2: it is the last ACTIVE HSM")
+    assert f"payments-hsm ({STORE_A}) is CONNECTED" in failure.value.message
+    assert failure.value.result["changed"] is False
+    assert failure.value.result["actions"] == []
+    assert failure.value.result["diff"]["before"] == failure.value.result["diff"]["after"]
+    assert failure.value.result["diff"]["after"]["state"] == "ACTIVE"
+    assert failure.value.result["custom_key_stores"] == [
+        {"custom_key_store_id": STORE_A, "custom_key_store_name": "payments-hsm", "connection_state": "CONNECTED"}
+    ]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_losing_the_second_zone_deletes_with_a_warning(cloudhsm, kms, fake_clock, check_mode):
+    client, stubber = cloudhsm
+    kms_client, kms_stubber = kms
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"), hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2"))
+    expect_key_stores(kms_stubber, [key_store("CONNECTED")])
+    if not check_mode:
+        stubber.add_response(
+            "delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"}
+        )
+    hsm_runner = runner(client, fake_clock, check_mode=check_mode, kms_client=kms_client)
+
+    result = hsm_runner.absent(hsm_id="hsm-abcdefghij2")
+
+    assert result["changed"] is True
+    assert result["actions"] == ["DeleteHsm"]
+    assert result["hsm"]["state"] == "DELETE_IN_PROGRESS"
+    assert len(hsm_runner.warnings) == 1
+    assert "has ACTIVE HSMs only in us-east-1b, so KMS refuses CreateKey" in hsm_runner.warnings[0]
+    assert result["key_store_warnings"] == hsm_runner.warnings
+    assert result["custom_key_stores"][0]["connection_state"] == "CONNECTED"
+
+
+def test_allow_last_hsm_deletion_skips_the_look_up(cloudhsm, fake_clock):
+    client, stubber = cloudhsm
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    stubber.add_response(
+        "delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"}
+    )
+    hsm_runner = runner(client, fake_clock)  # no KMS client at all: a look-up would fail
+
+    result = hsm_runner.absent(hsm_id="hsm-abcdefghij2", allow_last_hsm_deletion=True)
+
+    assert result["actions"] == ["DeleteHsm"]
+    assert "custom_key_stores" not in result
+    assert hsm_runner.warnings == []
+
+
+def test_a_cluster_without_key_stores_deletes_its_last_hsm_without_a_warning(cloudhsm, kms, fake_clock):
+    client, stubber = cloudhsm
+    kms_client, kms_stubber = kms
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    expect_key_stores(kms_stubber, [key_store("CONNECTED", cluster_id="cluster-otherotherot")])
+    stubber.add_response(
+        "delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"}
+    )
+    hsm_runner = runner(client, fake_clock, kms_client=kms_client)
+
+    result = hsm_runner.absent(hsm_id="hsm-abcdefghij2")
+
+    assert result["actions"] == ["DeleteHsm"]
+    assert result["custom_key_stores"] == []
+    assert result["key_store_warnings"] == hsm_runner.warnings == []
+
+
+def test_access_denied_names_the_iam_action_and_the_override(cloudhsm, kms, fake_clock):
+    client, stubber = cloudhsm
+    kms_client, kms_stubber = kms
+    expect_describe(stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    kms_stubber.add_client_error("describe_custom_key_stores", "AccessDeniedException", "not authorized", 400)
+
+    with pytest.raises(RunFailure) as failure:
+        runner(client, fake_clock, kms_client=kms_client).absent(hsm_id="hsm-abcdefghij2")
+
+    assert failure.value.message == (
+        f"Cannot tell whether deleting HSM hsm-abcdefghij2 leaves a custom key store of CloudHSM cluster {HSM_CLUSTER_ID} "
+        "without the ACTIVE HSMs it needs: the caller is not allowed kms:DescribeCustomKeyStores (AccessDeniedException); "
+        "allow that IAM action, or set allow_last_hsm_deletion: true to delete without this check."
+    )
+    assert failure.value.result["actions"] == []

@@ -30,6 +30,28 @@ def waits_on_the_fake_clock(monkeypatch, fake_clock):
     )
 
 
+@pytest.fixture
+def both_stubbers(cloudhsm, kms, monkeypatch):
+    """(CloudHSM Stubber, KMS Stubber): every module run gets the Stubber-checked client of the service it asks for."""
+    clients = {"cloudhsmv2": cloudhsm[0], "kms": kms[0]}
+    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: clients[service])
+    return cloudhsm[1], kms[1]
+
+
+def expect_key_stores(kms_stubber, *stores):
+    kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": list(stores), "Truncated": False}, {})
+
+
+def connected_store(cluster_id=HSM_CLUSTER_ID, state="CONNECTED"):
+    return {
+        "CustomKeyStoreId": "cks-1234567890abcdef0",
+        "CustomKeyStoreName": "payments-hsm",
+        "CustomKeyStoreType": "AWS_CLOUDHSM",
+        "CloudHsmClusterId": cluster_id,
+        "ConnectionState": state,
+    }
+
+
 def run_module(capsys, **args):
     return stubs.run_module(cloudhsm_hsm.main, capsys, **dict({"cluster_id": HSM_CLUSTER_ID}, **args))
 
@@ -121,8 +143,11 @@ def test_check_mode_describes_once_and_shows_the_would_be_hsm(cloudhsm_stubber, 
 @pytest.mark.parametrize(
     "selector", [{"hsm_id": "hsm-abcdefghij2"}, {"eni_ip": "10.0.1.4"}, {"eni_id": "eni-0123456789abcdef1"}]
 )
-def test_delete_and_wait_until_gone(cloudhsm_stubber, capsys, selector):
+def test_delete_and_wait_until_gone(both_stubbers, capsys, selector):
+    cloudhsm_stubber, kms_stubber = both_stubbers
     expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    # the last HSM, of a cluster that backs no key store (the one store is another cluster's)
+    expect_key_stores(kms_stubber, connected_store(cluster_id="cluster-otherotherot"))
     cloudhsm_stubber.add_response(
         "delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"}
     )
@@ -133,6 +158,7 @@ def test_delete_and_wait_until_gone(cloudhsm_stubber, capsys, selector):
     assert result["changed"] is True
     assert result["actions"] == ["DeleteHsm"]
     assert result["hsm"] == {}
+    assert result["custom_key_stores"] == []
     assert result["diff"] == {
         "before": {
             "hsm_id": "hsm-abcdefghij2",
@@ -282,3 +308,91 @@ def test_the_create_is_sent_once_by_botocore(cloudhsm_stubber, capsys, monkeypat
 
         create_stubber.assert_no_pending_responses()
     assert result["actions"] == ["CreateHsm"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_the_last_hsm_of_a_connected_store_is_refused_and_not_deleted(both_stubbers, capsys, check_mode):
+    cloudhsm_stubber, kms_stubber = both_stubbers
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    expect_key_stores(kms_stubber, connected_store())
+
+    result = run_module(
+        capsys, state="absent", hsm_id="hsm-abcdefghij2", _ansible_check_mode=check_mode, _ansible_diff=True
+    )
+
+    assert result["failed"] is True
+    assert result["msg"] == (
+        f"Refusing to delete HSM hsm-abcdefghij2: it is the last ACTIVE HSM of CloudHSM cluster {HSM_CLUSTER_ID}, whose "
+        "custom key store payments-hsm (cks-1234567890abcdef0) is CONNECTED, and without an ACTIVE HSM every KMS key in "
+        "it is unusable; add an HSM first (state=present), disconnect the store, or set allow_last_hsm_deletion: true."
+    )
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert result["diff"]["before"] == result["diff"]["after"]
+    assert "exception" not in result
+
+
+def test_the_override_deletes_the_last_hsm_without_asking_kms(cloudhsm_stubber, capsys):
+    """cloudhsm_stubber gives a CloudHSM client only (and checks no other service was asked for)."""
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    cloudhsm_stubber.add_response(
+        "delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"}
+    )
+
+    result = run_module(capsys, state="absent", hsm_id="hsm-abcdefghij2", allow_last_hsm_deletion=True)
+
+    assert result["changed"] is True
+    assert result["actions"] == ["DeleteHsm"]
+    assert "custom_key_stores" not in result
+
+
+def test_losing_the_second_zone_is_a_warning(both_stubbers, capsys):
+    cloudhsm_stubber, kms_stubber = both_stubbers
+    expect_describe(
+        cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"), hsm_entry("us-east-1b", "ACTIVE", "hsm-bbbbbbbbbb2")
+    )
+    expect_key_stores(kms_stubber, connected_store())
+    cloudhsm_stubber.add_response(
+        "delete_hsm", {"HsmId": "hsm-abcdefghij2"}, {"ClusterId": HSM_CLUSTER_ID, "HsmId": "hsm-abcdefghij2"}
+    )
+
+    result = run_module(capsys, state="absent", hsm_id="hsm-abcdefghij2")
+
+    assert result["changed"] is True
+    assert len(result["warnings"]) == 1
+    assert (
+        f"After deleting HSM hsm-abcdefghij2, CloudHSM cluster {HSM_CLUSTER_ID} has ACTIVE HSMs only in us-east-1b, so KMS "
+        "refuses CreateKey in custom key store payments-hsm (cks-1234567890abcdef0)"
+    ) in json.dumps(result["warnings"])
+
+
+def test_access_denied_on_the_look_up_fails_before_any_delete(both_stubbers, capsys):
+    cloudhsm_stubber, kms_stubber = both_stubbers
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    kms_stubber.add_client_error("describe_custom_key_stores", "AccessDeniedException", "User is not authorized", 400)
+
+    result = run_module(capsys, state="absent", hsm_id="hsm-abcdefghij2")
+
+    assert result["failed"] is True
+    assert "not allowed kms:DescribeCustomKeyStores (AccessDeniedException)" in result["msg"]
+    assert "set allow_last_hsm_deletion: true" in result["msg"]
+    assert result["actions"] == []
+    assert "exception" not in result
+
+
+def test_another_kms_error_on_the_look_up_is_one_sentence(both_stubbers, capsys):
+    cloudhsm_stubber, kms_stubber = both_stubbers
+    expect_describe(cloudhsm_stubber, hsm_entry("us-east-1a", "ACTIVE"))
+    kms_stubber.add_client_error("describe_custom_key_stores", "UnrecognizedClientException", "bad token", 400)
+
+    result = run_module(capsys, state="absent", hsm_id="hsm-abcdefghij2")
+
+    assert result["msg"] == "Failed to list custom key stores: UnrecognizedClientException: bad token."
+    assert result["actions"] == []
+    assert "exception" not in result
+
+
+def test_allow_last_hsm_deletion_is_only_for_state_absent(cloudhsm_stubber, capsys):
+    result = run_module(capsys, availability_zone="us-east-1a", allow_last_hsm_deletion=True)
+
+    assert result["msg"] == "allow_last_hsm_deletion is used only with state=absent; remove it, or set state=absent."

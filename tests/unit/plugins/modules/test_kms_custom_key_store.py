@@ -3,8 +3,11 @@
 
 """kms_custom_key_store as Ansible runs it: arguments in, one JSON result out, KMS behind botocore's Stubber."""
 
+import copy
 import json
 
+import botocore.loaders
+import botocore.model
 import pytest
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store
@@ -246,11 +249,19 @@ VPC_OWNER_ARGS = dict(
 )
 
 
-def test_vpc_endpoint_service_owner_with_an_old_botocore_fails_before_any_call(kms_stubber, capsys, monkeypatch):
-    # amazon.aws's version check reads botocore.__version__; 1.40.62 is the last botocore without the parameter.
-    import botocore
+def without_the_owner_parameter(monkeypatch, client):
+    """Give the client the KMS model of botocore 1.40.62 and earlier, whose CreateCustomKeyStore has no owner.
 
-    monkeypatch.setattr(botocore, "__version__", "1.40.62")
+    The integration target old_botocore runs the module on a real botocore 1.40.62.
+    """
+    model = copy.deepcopy(botocore.loaders.Loader().load_service_model("kms", "service-2"))
+    for operation in ("CreateCustomKeyStoreRequest", "UpdateCustomKeyStoreRequest"):
+        del model["shapes"][operation]["members"]["XksProxyVpcEndpointServiceOwner"]
+    monkeypatch.setattr(client.meta, "_service_model", botocore.model.ServiceModel(model, "kms"))
+
+
+def test_vpc_endpoint_service_owner_with_an_old_botocore_fails_before_any_call(kms_stubber, capsys, monkeypatch):
+    without_the_owner_parameter(monkeypatch, kms_stubber.client)
     result = run_module(capsys, **VPC_OWNER_ARGS)
 
     assert result["failed"] is True
@@ -261,10 +272,7 @@ def test_vpc_endpoint_service_owner_with_an_old_botocore_fails_before_any_call(k
     kms_stubber.assert_no_pending_responses()
 
 
-def test_vpc_endpoint_service_owner_is_sent_from_botocore_1_40_63(kms_stubber, capsys, monkeypatch):
-    import botocore
-
-    monkeypatch.setattr(botocore, "__version__", "1.40.63")
+def test_vpc_endpoint_service_owner_is_sent_when_the_model_has_it(kms_stubber, capsys):
     kms_stubber.add_client_error("describe_custom_key_stores", "CustomKeyStoreNotFoundException", "none", 400)
     request = {
         "CustomKeyStoreName": STORE_NAME,
@@ -289,9 +297,7 @@ def test_vpc_endpoint_service_owner_is_sent_from_botocore_1_40_63(kms_stubber, c
 
 
 def test_an_old_botocore_does_not_matter_without_the_owner_option(kms_stubber, capsys, monkeypatch):
-    import botocore
-
-    monkeypatch.setattr(botocore, "__version__", "1.35.0")
+    without_the_owner_parameter(monkeypatch, kms_stubber.client)
     kms_stubber.add_response(
         "describe_custom_key_stores",
         {"CustomKeyStores": [store_entry("CONNECTED")]},
