@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """make bench: what kms_custom_key_store_connection costs, measured against the local emulator.
 
-Usage: python scripts/bench.py [--repeats N] [--fleet-runs N] [--serial-stores N] [--output FILE]
+Usage: python scripts/bench.py [--repeats N] [--fleet-runs N] [--serial-stores N] [--output FILE] [--only role]
 (from the collection root, with ansible-playbook on PATH and ANSIBLE_COLLECTIONS_PATH pointing at an
 ansible_collections/ tree that holds this collection and amazon.aws; `make bench` does this).
 
@@ -10,6 +10,7 @@ Starts its own emulator on a free port, measures the six figures of the benchmar
 and rewrites docs/benchmarks.md with the figures, the machine and the date (bench_report.py writes them). Timings are medians of
 runs alternated side by side in this one run; API call counts come from the emulator's request log.
 Each measurement uses its own AWS Region of the emulator, so they never see each other's stores.
+`--only role` measures only the connect role (section 7) and prints it, writing no file.
 """
 
 import argparse
@@ -37,12 +38,14 @@ sys.path[1:1] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
 
 from bench_report import previous_rss  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import render  # noqa: E402  pylint: disable=wrong-import-position
+from bench_report import role_lines  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import summary_text  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import detection  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import lag_bound  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import worst_case  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = "awskms.custom_key_store.kms_custom_key_store_connection"
+ROLE = "awskms.custom_key_store.connect"
 FLEET_PLAYBOOK = os.path.join(REPO, "playbooks", "fleet.yml")
 DEFAULT_OUTPUT = os.path.join(REPO, "docs", "benchmarks.md")
 PYTHON = sys.executable
@@ -57,6 +60,8 @@ TIMING_REGION = "us-west-1"
 LAG_REGIONS = {2: "eu-north-1", 20: "eu-west-2", 32: "sa-east-1", 120: "eu-west-3"}
 FLEET_REGIONS = ["eu-west-1", "eu-central-1", "ap-southeast-2"]
 SERIAL_REGIONS = ["ap-northeast-1", "ap-south-1", "ca-central-1"]
+ROLE_REGION = "us-west-2"
+ROLE_CONNECT_SECONDS = 2
 FLEET_STORES_PER_REGION = 10
 FLEET_CONNECT_SECONDS = 20
 SCHEDULE_SECONDS = [20, 32, 300, 1200]
@@ -131,6 +136,25 @@ class Runner:
         if check_mode:
             task["check_mode"] = True
         return self.one_task_playbook(name, task)
+
+    def role_playbook(self, name, region, store, **role_vars):
+        """The connect role on one store, with the role's defaults unless role_vars says otherwise."""
+        play = [
+            {
+                "name": name,
+                "hosts": "localhost",
+                "gather_facts": False,
+                "module_defaults": {"group/awskms.custom_key_store.aws": {"region": region, "endpoint_url": self.url}},
+                "tasks": [
+                    {
+                        "name": name,
+                        "ansible.builtin.include_role": {"name": ROLE},
+                        "vars": dict(connect_custom_key_store_name=store, **role_vars),
+                    }
+                ],
+            }
+        ]
+        return self.write(f"{name}.yml", json.dumps(play, indent=2))
 
     def command(self, playbook, inventory=None, extra=()):
         return [ANSIBLE_PLAYBOOK, "-i", inventory or self.inventory, playbook, *extra]
@@ -335,6 +359,56 @@ def finish_lag_runs(emulator, runs):
     return rows
 
 
+# --- the connect role: its lag on a 2 s connection and its no-op cost, each against one module task --------------
+
+
+def connection_lag(runner, emulator, name, playbook):
+    """Seconds from the store becoming CONNECTED (the emulator's history) to the end of the playbook."""
+    seed_stores(emulator, ROLE_REGION, [name])
+    emulator.settings(connect_seconds=ROLE_CONNECT_SECONDS)
+    handle = runner.start(playbook)
+    handle["thread"].join()
+    if handle["process"].returncode != 0:
+        raise SystemExit(f"{os.path.basename(playbook)} failed:\n{handle['output']}")
+    store = emulator.world(ROLE_REGION)["custom_key_stores"][0]
+    connected = [entry["time"] for entry in store["history"] if entry["state"] == "CONNECTED"][-1]
+    return handle["ended"] - connected
+
+
+def measure_role(runner, emulator, repeats):
+    """The role's lag and no-op cost, each next to one kms_custom_key_store_connection task doing the same."""
+    module_lag = runner.module_playbook("role-lag-module", ROLE_REGION, "bench-role", wait=True)
+    role_lag = runner.role_playbook("role-lag-role", ROLE_REGION, "bench-role")
+    lags = {"module": [], "role": []}
+    for index in range(repeats):
+        order = ["module", "role"] if index % 2 == 0 else ["role", "module"]
+        for kind in order:
+            lags[kind].append(
+                connection_lag(runner, emulator, "bench-role", module_lag if kind == "module" else role_lag)
+            )
+    seed_stores(emulator, ROLE_REGION, {"bench-role-connected": "CONNECTED"})
+    playbooks = {
+        "module": runner.module_playbook("role-noop-module", ROLE_REGION, "bench-role-connected"),
+        "role": runner.role_playbook("role-noop-role", ROLE_REGION, "bench-role-connected"),
+    }
+    times = {"module": [], "role": []}
+    calls = {}
+    for index in range(repeats):
+        order = ["module", "role"] if index % 2 == 0 else ["role", "module"]
+        for kind in order:
+            since = emulator.last_seq()
+            times[kind].append(runner.run(playbooks[kind]))
+            calls[kind] = [entry["operation"] for entry in requests_since(emulator, since, ROLE_REGION)]
+    emulator.settings(connect_seconds=2)
+    return {
+        "connect_seconds": ROLE_CONNECT_SECONDS,
+        "runs": repeats,
+        "lag": {kind: median(values) for kind, values in lags.items()},
+        "noop_seconds": {kind: median(values) for kind, values in times.items()},
+        "noop_calls": calls,
+    }
+
+
 # --- metric 4: the poll schedule -----------------------------------------------------------------------------
 
 
@@ -495,6 +569,19 @@ def machine():
     }
 
 
+def only_role(repeats):
+    """--only role: the connect role's figures alone, printed."""
+    process, url = start_process("--connect-seconds", "2", "--disconnect-seconds", "1", python=PYTHON, env=ENV)
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            role = measure_role(Runner(workdir, url), EmulatorClient(url), repeats)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    print("\n".join(role_lines(role)))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -505,11 +592,19 @@ def main():
         "--serial-stores", type=int, default=3, help="stores the serial loop is measured on (default 3)"
     )
     parser.add_argument(
+        "--only",
+        choices=["role"],
+        help="measure only the connect role (its lag and no-op cost), print them, and write no file",
+    )
+    parser.add_argument(
         "--output", default=DEFAULT_OUTPUT, help="the Markdown file to rewrite (default docs/benchmarks.md)"
     )
     args = parser.parse_args()
     if args.repeats < 5:
         parser.error("--repeats must be at least 5")
+
+    if args.only == "role":
+        return only_role(args.repeats)
 
     started = time.monotonic()
     process, url = start_process("--connect-seconds", "2", "--disconnect-seconds", "1", python=PYTHON, env=ENV)
@@ -529,6 +624,8 @@ def main():
             results["schedule"] = schedule_figures()
             print(f"5. fleet, {args.fleet_runs} runs, then a serial loop over {args.serial_stores} stores", flush=True)
             results["fleet"] = measure_fleet(runner, emulator, args.fleet_runs, args.serial_stores)
+            print(f"7. the connect role, {args.repeats} alternating runs", flush=True)
+            results["role"] = measure_role(runner, emulator, args.repeats)
             print("3. waiting for the background connections", flush=True)
             results["lag"] = finish_lag_runs(emulator, lag_runs)
     finally:
