@@ -3,7 +3,7 @@
 """make bench: what kms_custom_key_store_connection costs, measured against the local emulator.
 
 Usage: python scripts/bench.py [--repeats N] [--fleet-runs N] [--serial-stores N] [--quota-runs N]
-                               [--only fleet-quota] [--output FILE]
+                               [--only fleet-quota | --only role] [--output FILE]
 (from the collection root, with ansible-playbook on PATH and ANSIBLE_COLLECTIONS_PATH pointing at an
 ansible_collections/ tree that holds this collection and amazon.aws; `make bench` does this).
 
@@ -12,6 +12,7 @@ and rewrites docs/benchmarks.md with the figures, the machine and the date (benc
 runs alternated side by side in this one run; API call counts come from the emulator's request log.
 Each measurement uses its own AWS Region of the emulator, so they never see each other's stores.
 `--only fleet-quota` measures only the figures under KMS's request quota (7 and 8) and writes them alone to --output.
+`--only role` measures only the connect role (section 9) and prints it, writing no file.
 """
 
 import argparse
@@ -41,6 +42,7 @@ sys.path[1:1] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
 from bench_report import previous_rss  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import render  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import render_quota_only  # noqa: E402  pylint: disable=wrong-import-position
+from bench_report import role_lines  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import summary_text  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import detection  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import lag_bound  # noqa: E402  pylint: disable=wrong-import-position
@@ -48,6 +50,7 @@ from bench_schedule import worst_case  # noqa: E402  pylint: disable=wrong-impor
 from scale import at_once  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = "awskms.custom_key_store.kms_custom_key_store_connection"
+ROLE = "awskms.custom_key_store.connect"
 FLEET_PLAYBOOK = os.path.join(REPO, "playbooks", "fleet.yml")
 DEFAULT_OUTPUT = os.path.join(REPO, "docs", "benchmarks.md")
 PYTHON = sys.executable
@@ -62,6 +65,8 @@ TIMING_REGION = "us-west-1"
 LAG_REGIONS = {2: "eu-north-1", 20: "eu-west-2", 32: "sa-east-1", 120: "eu-west-3"}
 FLEET_REGIONS = ["eu-west-1", "eu-central-1", "ap-southeast-2"]
 SERIAL_REGIONS = ["ap-northeast-1", "ap-south-1", "ca-central-1"]
+ROLE_REGION = "eu-south-2"
+ROLE_CONNECT_SECONDS = 2
 FLEET_STORES_PER_REGION = 10
 FLEET_CONNECT_SECONDS = 20
 # Under KMS's request quota (metrics 7 and 8): the fleet of metric 5 in Regions of its own, and 10 stores of one Region
@@ -142,6 +147,25 @@ class Runner:
         if check_mode:
             task["check_mode"] = True
         return self.one_task_playbook(name, task)
+
+    def role_playbook(self, name, region, store, **role_vars):
+        """The connect role on one store, with the role's defaults unless role_vars says otherwise."""
+        play = [
+            {
+                "name": name,
+                "hosts": "localhost",
+                "gather_facts": False,
+                "module_defaults": {"group/awskms.custom_key_store.aws": {"region": region, "endpoint_url": self.url}},
+                "tasks": [
+                    {
+                        "name": name,
+                        "ansible.builtin.include_role": {"name": ROLE},
+                        "vars": dict(connect_custom_key_store_name=store, **role_vars),
+                    }
+                ],
+            }
+        ]
+        return self.write(f"{name}.yml", json.dumps(play, indent=2))
 
     def command(self, playbook, inventory=None, extra=()):
         return [ANSIBLE_PLAYBOOK, "-i", inventory or self.inventory, playbook, *extra]
@@ -344,6 +368,56 @@ def finish_lag_runs(emulator, runs):
             }
         )
     return rows
+
+
+# --- the connect role: its lag on a 2 s connection and its no-op cost, each against one module task --------------
+
+
+def connection_lag(runner, emulator, name, playbook):
+    """Seconds from the store becoming CONNECTED (the emulator's history) to the end of the playbook."""
+    seed_stores(emulator, ROLE_REGION, [name])
+    emulator.settings(connect_seconds=ROLE_CONNECT_SECONDS)
+    handle = runner.start(playbook)
+    handle["thread"].join()
+    if handle["process"].returncode != 0:
+        raise SystemExit(f"{os.path.basename(playbook)} failed:\n{handle['output']}")
+    store = emulator.world(ROLE_REGION)["custom_key_stores"][0]
+    connected = [entry["time"] for entry in store["history"] if entry["state"] == "CONNECTED"][-1]
+    return handle["ended"] - connected
+
+
+def measure_role(runner, emulator, repeats):
+    """The role's lag and no-op cost, each next to one kms_custom_key_store_connection task doing the same."""
+    module_lag = runner.module_playbook("role-lag-module", ROLE_REGION, "bench-role", wait=True)
+    role_lag = runner.role_playbook("role-lag-role", ROLE_REGION, "bench-role")
+    lags = {"module": [], "role": []}
+    for index in range(repeats):
+        order = ["module", "role"] if index % 2 == 0 else ["role", "module"]
+        for kind in order:
+            lags[kind].append(
+                connection_lag(runner, emulator, "bench-role", module_lag if kind == "module" else role_lag)
+            )
+    seed_stores(emulator, ROLE_REGION, {"bench-role-connected": "CONNECTED"})
+    playbooks = {
+        "module": runner.module_playbook("role-noop-module", ROLE_REGION, "bench-role-connected"),
+        "role": runner.role_playbook("role-noop-role", ROLE_REGION, "bench-role-connected"),
+    }
+    times = {"module": [], "role": []}
+    calls = {}
+    for index in range(repeats):
+        order = ["module", "role"] if index % 2 == 0 else ["role", "module"]
+        for kind in order:
+            since = emulator.last_seq()
+            times[kind].append(runner.run(playbooks[kind]))
+            calls[kind] = [entry["operation"] for entry in requests_since(emulator, since, ROLE_REGION)]
+    emulator.settings(connect_seconds=2)
+    return {
+        "connect_seconds": ROLE_CONNECT_SECONDS,
+        "runs": repeats,
+        "lag": {kind: median(values) for kind, values in lags.items()},
+        "noop_seconds": {kind: median(values) for kind, values in times.items()},
+        "noop_calls": calls,
+    }
 
 
 # --- metric 4: the poll schedule -----------------------------------------------------------------------------
@@ -660,6 +734,19 @@ def machine():
     }
 
 
+def only_role(repeats):
+    """--only role: the connect role's figures alone, printed."""
+    process, url = start_process("--connect-seconds", "2", "--disconnect-seconds", "1", python=PYTHON, env=ENV)
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            role = measure_role(Runner(workdir, url), EmulatorClient(url), repeats)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    print("\n".join(role_lines(role)))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -671,7 +758,10 @@ def main():
     )
     parser.add_argument("--quota-runs", type=int, default=3, help="runs of the fleet under the quota (default 3)")
     parser.add_argument(
-        "--only", choices=["fleet-quota"], help="measure only these figures (7 and 8) and write them alone to --output"
+        "--only",
+        choices=["fleet-quota", "role"],
+        help="fleet-quota: measure only figures 7 and 8 and write them alone to --output; "
+        "role: measure only the connect role (its lag and no-op cost), print them, and write no file",
     )
     parser.add_argument(
         "--output", default=DEFAULT_OUTPUT, help="the Markdown file to rewrite (default docs/benchmarks.md)"
@@ -679,6 +769,8 @@ def main():
     args = parser.parse_args()
     if args.repeats < 5:
         parser.error("--repeats must be at least 5")
+    if args.only == "role":
+        return only_role(args.repeats)
     if args.only and args.output == DEFAULT_OUTPUT:
         parser.error("--only writes part of the figures: give --output another file than docs/benchmarks.md")
 
@@ -704,6 +796,8 @@ def main():
             print(f"5. fleet, {args.fleet_runs} runs, then a serial loop over {args.serial_stores} stores", flush=True)
             results["fleet"] = measure_fleet(runner, emulator, args.fleet_runs, args.serial_stores)
             measure_quota_figures(runner, emulator, args.quota_runs, results)
+            print(f"9. the connect role, {args.repeats} alternating runs", flush=True)
+            results["role"] = measure_role(runner, emulator, args.repeats)
             print("3. waiting for the background connections", flush=True)
             results["lag"] = finish_lag_runs(emulator, lag_runs)
     finally:

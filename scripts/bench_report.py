@@ -458,6 +458,8 @@ def render(results, info, previous, seconds):
         "",
     ]
     out += quota_sections(results)
+    if "role" in results:
+        out += role_lines(results["role"])
     if previous:
         out += [
             f"The previous committed run (version {previous['version']}) measured {previous['rss_mib']:.1f} MiB.",
@@ -468,6 +470,43 @@ def render(results, info, previous, seconds):
         "",
     ]
     return "\n".join(out)
+
+
+def role_lines(role):
+    """Section 9: the connect role against one kms_custom_key_store_connection task."""
+    lag, seconds, calls = role["lag"], role["noop_seconds"], role["noop_calls"]
+    return [
+        "## 9. The connect role against one module task",
+        "",
+        f"Medians of {role['runs']} alternating runs. Lag: seconds from the store becoming CONNECTED (the",
+        f"emulator's history) to the end of the playbook, for a {role['connect_seconds']} s connection. No-op: a store",
+        "that is already CONNECTED.",
+        "",
+        markdown_table(
+            ["figure", "module task", "connect role", "role minus module"],
+            [
+                (
+                    f"lag, {role['connect_seconds']} s connection",
+                    f"{lag['module']:.1f} s",
+                    f"{lag['role']:.1f} s",
+                    f"{lag['role'] - lag['module']:.1f} s",
+                ),
+                (
+                    "no-op wall time",
+                    f"{seconds['module']:.1f} s",
+                    f"{seconds['role']:.1f} s",
+                    f"{seconds['role'] - seconds['module']:.1f} s",
+                ),
+                (
+                    "no-op API calls",
+                    f"{len(calls['module'])} ({', '.join(calls['module'])})",
+                    f"{len(calls['role'])} ({', '.join(calls['role'])})",
+                    f"{len(calls['role']) - len(calls['module'])}",
+                ),
+            ],
+        ),
+        "",
+    ]
 
 
 def summary_text(results):

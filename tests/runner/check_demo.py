@@ -5,10 +5,10 @@
 
 The emulator is started with the demo world, the playbook runs with process isolation off (as
 AWX does outside a container), and then: the job's status is `successful`, the role's waits for
-the store's connection are reported while they run (async poll events) and end in an event of the
-task named after the store with the store CONNECTED, and the waits for its two new HSMs end ACTIVE.
-The emulator's connection lasts 5 s and the role polls every 2 s (playbooks/demo.yml), so the
-connection is always polled at least once. Run it
+the store's connection are reported while they run (item events of the wait task named after the store,
+each labelled with the store, its state and the seconds waited) and end with the store CONNECTED, and
+the waits for its two new HSMs end ACTIVE. The emulator's connection lasts 5 s and the role reports
+every 2 s (playbooks/demo.yml), so at least one round reports the store CONNECTING. Run it
 from the collection root with ANSIBLE_COLLECTIONS_PATH set and ansible-runner on PATH
 (`make runner` does this). Exits 0 when every check passes.
 """
@@ -27,9 +27,11 @@ sys.path.insert(0, os.path.dirname(HERE))
 from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-import-position
 
 STORE = "demo-store"
-# The role names its connection task after the store: "Connect, and wait ..., custom key store NAME (ID)".
-CONNECT_TASK = "custom key store " + STORE + " ("
-HSM_WAIT_TASK = "Wait until the new HSMs are ACTIVE"
+# The role watches each wait with one looped async_status task named after what it waits for; every round of the
+# watch (connect_progress_interval seconds, 2 in playbooks/demo.yml) is an item whose label names it, its state
+# and the seconds waited: "custom key store NAME (ID): CONNECTING, 2 s waited".
+CONNECT_WAIT_TASK = "Wait for custom key store " + STORE + " ("
+HSM_WAIT_TASK = "Wait for the HSM in "
 
 
 def write(path, text):
@@ -47,31 +49,37 @@ def job_events(private_data_dir):
     return sorted(events, key=lambda event: event["counter"])
 
 
+def wait_rounds(events, task_prefix):
+    """The rounds of the waits whose task name starts with task_prefix: (label, result) per item, in order."""
+    return [
+        (event["event_data"]["res"].get("_ansible_item_label", ""), event["event_data"]["res"])
+        for event in events
+        if event["event"] == "runner_item_on_ok" and event["event_data"].get("task", "").startswith(task_prefix)
+    ]
+
+
 def check(events, status, rc):
     """Every failed check, as a sentence."""
     failures = []
     if status != "successful" or rc != 0:
         failures.append(f"the job ended {status} with rc {rc}, not successful with rc 0")
-    # An async task's progress comes as runner_on_async_poll events (of async_status, with the task's job id),
-    # its end as one runner_on_async_ok event of the task itself.
-    done = [event["event_data"] for event in events if event["event"] == "runner_on_async_ok"]
-    polled_jobs = {event["event_data"].get("jid") for event in events if event["event"] == "runner_on_async_poll"}
-    connections = [data for data in done if CONNECT_TASK in data.get("task", "")]
-    stores = [data["res"].get("custom_key_store", {}) for data in connections]
-    if not any(
-        store.get("custom_key_store_name") == STORE and store.get("connection_state") == "CONNECTED" for store in stores
-    ):
+    rounds = wait_rounds(events, CONNECT_WAIT_TASK)
+    labels = [label for label, _ in rounds]
+    # The 5 s connection is watched in 2 s rounds: at least one round reports it CONNECTING while it runs.
+    if not any(label.startswith(f"custom key store {STORE} (") and ": CONNECTING, " in label for label in labels):
         failures.append(
-            f"no runner_on_async_ok event of a task named after {STORE} that ends it CONNECTED (saw {stores})"
+            f"no round of the wait for {STORE} reported it CONNECTING with the seconds waited (saw {labels})"
         )
-    if not any(data.get("jid") in polled_jobs for data in connections):
+    last = rounds[-1][1].get("custom_key_store", {}) if rounds else {}
+    if not (last.get("custom_key_store_name") == STORE and last.get("connection_state") == "CONNECTED"):
+        failures.append(f"the last round of the wait for {STORE} does not end it CONNECTED (saw {labels}, {last})")
+    if rounds and not (": CONNECTED, " in labels[-1] and labels[-1].endswith(" s waited")):
+        failures.append(f"the last round's label does not say CONNECTED and the seconds waited (saw {labels[-1]})")
+    hsm_rounds = wait_rounds(events, HSM_WAIT_TASK)
+    ends = [result.get("hsm", {}).get("state", "") for _, result in hsm_rounds if result.get("finished")]
+    if ends != ["ACTIVE", "ACTIVE"]:
         failures.append(
-            f"no runner_on_async_poll event for the connection of {STORE}: its wait was not reported while it ran"
-        )
-    hsms = [data["res"].get("hsm", {}) for data in done if data.get("task") == HSM_WAIT_TASK]
-    if sorted(hsm.get("state", "") for hsm in hsms) != ["ACTIVE", "ACTIVE"]:
-        failures.append(
-            f"the role's waits for its two new HSMs did not both end ACTIVE in runner_on_async_ok events (saw {hsms})"
+            f"the role's waits for its two new HSMs did not both end ACTIVE (saw {[l for l, _ in hsm_rounds]})"
         )
     return failures
 
