@@ -3,7 +3,7 @@
 """make bench: what kms_custom_key_store_connection costs, measured against the local emulator.
 
 Usage: python scripts/bench.py [--repeats N] [--fleet-runs N] [--serial-stores N] [--quota-runs N]
-                               [--only fleet-quota | --only role] [--output FILE]
+                               [--only fleet-quota | role | role-fleet] [--output FILE]
 (from the collection root, with ansible-playbook on PATH and ANSIBLE_COLLECTIONS_PATH pointing at an
 ansible_collections/ tree that holds this collection and amazon.aws; `make bench` does this).
 
@@ -12,7 +12,8 @@ and rewrites docs/benchmarks.md with the figures, the machine and the date (benc
 runs alternated side by side in this one run; API call counts come from the emulator's request log.
 Each measurement uses its own AWS Region of the emulator, so they never see each other's stores.
 `--only fleet-quota` measures only the figures under KMS's request quota (7 and 8) and writes them alone to --output.
-`--only role` measures only the connect role (section 9) and prints it, writing no file.
+`--only role` measures only the connect role (section 9) and prints it, writing no file; `--only role-fleet` the same
+for the role fleet (figures 11 and 12).
 """
 
 import argparse
@@ -74,6 +75,10 @@ FLEET_CONNECT_SECONDS = 20
 QUOTA_PER_SECOND = 5
 FLEET_QUOTA_REGIONS = ["us-west-2", "ap-northeast-2", "eu-south-1"]
 AT_ONCE_REGION = "ap-southeast-1"
+# Figures 11 and 12: the connect role on 30 stores (playbooks/connect_fleet.yml), under the quota, in Regions of its own;
+# in the second, 2 stores of each Region FAILED for reasons the role repairs (a transient code; too few HSMs).
+ROLE_FLEET_PLAYBOOK = os.path.join(REPO, "playbooks", "connect_fleet.yml")
+ROLE_FLEET_REGIONS = ["eu-west-2", "us-east-1", "ap-northeast-3"]
 AT_ONCE_STORES = 10
 SCHEDULE_SECONDS = [20, 32, 300, 1200]
 MODULE_WAIT_TIMEOUT = 1200  # the module's default wait_timeout
@@ -701,6 +706,96 @@ def measure_at_once(runner, emulator):
 # --- the machine ------------------------------------------------------------------------------------------
 
 
+def role_fleet_world(region, failed):
+    """10 healthy CloudHSM key stores, or with `failed`, the first FAILED with NETWORK_ERRORS and the second FAILED
+    with INSUFFICIENT_CLOUDHSM_HSMS on a cluster without HSMs (the role adds one: connect_create_hsms)."""
+    names = [f"role-fleet-{region}-{number:02d}" for number in range(1, FLEET_STORES_PER_REGION + 1)]
+    clusters, stores = [], []
+    for index, name in enumerate(names):
+        cluster = {"name": f"cluster-of-{name}", "hsms": [{"availability_zone": f"{region}a"}]}
+        store = {"name": name, "cluster": cluster["name"]}
+        if failed and index == 0:
+            store.update(connection_state="FAILED", connection_error_code="NETWORK_ERRORS")
+        if failed and index == 1:
+            cluster.update(hsms=[], subnets={f"{region}a": "subnet-0bench0001", f"{region}b": "subnet-0bench0002"})
+            store.update(connection_state="FAILED", connection_error_code="INSUFFICIENT_CLOUDHSM_HSMS")
+        clusters.append(cluster)
+        stores.append(store)
+    return {"region": region, "clusters": clusters, "custom_key_stores": stores}
+
+
+def role_fleet_inventory(runner):
+    """playbooks/connect_fleet.yml's inventory: one host per store, one group per Region."""
+    children = {}
+    for region in ROLE_FLEET_REGIONS:
+        names = [store["name"] for store in role_fleet_world(region, False)["custom_key_stores"]]
+        children[f"emulator_{region.replace('-', '_')}"] = {
+            "vars": {
+                "ansible_python_interpreter": PYTHON,
+                "aws_region": region,
+                "aws_endpoint_url": runner.url,
+                "connect_transient_retry_delay": 0,
+                "connect_create_hsms": True,
+            },
+            "hosts": {name: {"connect_custom_key_store_name": name} for name in names},
+        }
+    return runner.write("role-fleet-inventory.json", json.dumps({"custom_key_stores": {"children": children}}))
+
+
+def role_fleet_run(runner, emulator, inventory, failed):
+    """One run of the role fleet under the quota: (wall seconds, stores not CONNECTED, whether the run failed)."""
+    for region in ROLE_FLEET_REGIONS:
+        emulator.reset(region)
+        emulator.seed(role_fleet_world(region, failed))
+        emulator.request_quota(region, QUOTA_PER_SECOND)
+    forks = len(ROLE_FLEET_REGIONS) * FLEET_STORES_PER_REGION
+    started = time.perf_counter()
+    finished = subprocess.run(
+        runner.command(ROLE_FLEET_PLAYBOOK, inventory, ["--forks", str(forks)]),
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    total, connected = all_connected(emulator, ROLE_FLEET_REGIONS)
+    for region in ROLE_FLEET_REGIONS:
+        emulator.request_quota(region, None)
+    return seconds, total - connected, finished.returncode != 0
+
+
+def measure_role_fleet(runner, emulator, runs):
+    """Figures 11 and 12: the role fleet of 30 stores, 20 s connections, quota 5/s; healthy, and with 6 FAILED."""
+    inventory = role_fleet_inventory(runner)
+    # 10 clusters of one Region hold 10 HSMs and the role adds 1: above CloudHSM's default 6 HSMs per Region, a quota
+    # AWS raises on request (the emulator enforces it; settings raise it).
+    emulator.settings(connect_seconds=FLEET_CONNECT_SECONDS, hsms_quota=2 * FLEET_STORES_PER_REGION)
+    figures = {}
+    try:
+        for failed in (False, True):
+            samples = [role_fleet_run(runner, emulator, inventory, failed) for _run in range(runs)]
+            figures["failed" if failed else "healthy"] = {
+                "samples": [seconds for seconds, _missing, _failed in samples],
+                "typical": median([seconds for seconds, _missing, _failed in samples]),
+                "worst": max(seconds for seconds, _missing, _failed in samples),
+                "not_connected": sum(missing for _seconds, missing, _failed in samples),
+                "failed_runs": sum(1 for _seconds, _missing, run_failed in samples if run_failed),
+            }
+    finally:
+        emulator.settings(connect_seconds=2, hsms_quota=6)
+    return {
+        "runs": runs,
+        "stores": len(ROLE_FLEET_REGIONS) * FLEET_STORES_PER_REGION,
+        "failed_stores": 2 * len(ROLE_FLEET_REGIONS),
+        "regions": len(ROLE_FLEET_REGIONS),
+        "connect_seconds": FLEET_CONNECT_SECONDS,
+        "quota": QUOTA_PER_SECOND,
+        "target": 1.5 * FLEET_CONNECT_SECONDS + 30,
+        **figures,
+    }
+
+
 def machine():
     cpu = platform.processor() or platform.machine()
     try:
@@ -747,6 +842,19 @@ def only_role(repeats):
     return 0
 
 
+def only_role_fleet(runs):
+    """--only role-fleet: figures 11 and 12 alone, printed."""
+    process, url = start_process("--connect-seconds", "2", "--disconnect-seconds", "1", python=PYTHON, env=ENV)
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            results = {"role_fleet": measure_role_fleet(Runner(workdir, url), EmulatorClient(url), runs)}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    print(summary_text(results))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -759,9 +867,10 @@ def main():
     parser.add_argument("--quota-runs", type=int, default=3, help="runs of the fleet under the quota (default 3)")
     parser.add_argument(
         "--only",
-        choices=["fleet-quota", "role"],
+        choices=["fleet-quota", "role", "role-fleet"],
         help="fleet-quota: measure only figures 7 and 8 and write them alone to --output; "
-        "role: measure only the connect role (its lag and no-op cost), print them, and write no file",
+        "role: measure only the connect role (its lag and no-op cost), print them, and write no file; "
+        "role-fleet: measure only the role fleet (figures 11 and 12), print them, and write no file",
     )
     parser.add_argument(
         "--output", default=DEFAULT_OUTPUT, help="the Markdown file to rewrite (default docs/benchmarks.md)"
@@ -771,6 +880,8 @@ def main():
         parser.error("--repeats must be at least 5")
     if args.only == "role":
         return only_role(args.repeats)
+    if args.only == "role-fleet":
+        return only_role_fleet(args.quota_runs)
     if args.only and args.output == DEFAULT_OUTPUT:
         parser.error("--only writes part of the figures: give --output another file than docs/benchmarks.md")
 
@@ -798,6 +909,8 @@ def main():
             measure_quota_figures(runner, emulator, args.quota_runs, results)
             print(f"9. the connect role, {args.repeats} alternating runs", flush=True)
             results["role"] = measure_role(runner, emulator, args.repeats)
+            print(f"11, 12. the role fleet under the request quota, {args.quota_runs} runs each", flush=True)
+            results["role_fleet"] = measure_role_fleet(runner, emulator, args.quota_runs)
             print("3. waiting for the background connections", flush=True)
             results["lag"] = finish_lag_runs(emulator, lag_runs)
     finally:

@@ -15,7 +15,58 @@ def verdict(met):
 
 def summary_rows(results):
     rows = base_rows(results) if "counts" in results else []
-    return rows + (quota_rows(results) if "fleet_quota" in results else [])
+    rows += quota_rows(results) if "fleet_quota" in results else []
+    rows += role_rows(results["role"]) if "role" in results else []
+    return rows + (role_fleet_rows(results["role_fleet"]) if "role_fleet" in results else [])
+
+
+def role_rows(role):
+    """Figures 9 and 10: the connect role's lag and no-op cost against one module task."""
+    lag, seconds, calls = role["lag"], role["noop_seconds"], role["noop_calls"]
+    ratio = seconds["role"] / seconds["module"]
+    return [
+        (
+            "9",
+            f"connect role: lag on a {role['connect_seconds']} s connection, against one module task",
+            "<= the module's + 2 s",
+            f"{lag['role']:.1f} s (module: {lag['module']:.1f} s)",
+            verdict(lag["role"] - lag["module"] <= 2.0),
+        ),
+        (
+            "10",
+            "connect role on a CONNECTED store: API calls; wall time against one module task",
+            "<= 2 calls; <= 1.5",
+            f"{len(calls['role'])} calls; {ratio:.2f} ({seconds['role']:.1f} s / {seconds['module']:.1f} s)",
+            verdict(len(calls["role"]) <= 2 and ratio <= 1.5),
+        ),
+    ]
+
+
+def role_fleet_rows(fleet):
+    """Figures 11 and 12: playbooks/connect_fleet.yml under the quota."""
+    rows = []
+    for number, kind, what, target_met in (
+        ("11", "healthy", "all DISCONNECTED", lambda run: run["worst"] <= fleet["target"]),
+        ("12", "failed", f"{fleet['failed_stores']} of them FAILED (transient; too few HSMs)", lambda run: True),
+    ):
+        run = fleet[kind]
+        rows.append(
+            (
+                number,
+                f"role fleet under the quota: {fleet['stores']} stores in {fleet['regions']} Regions, {what}, "
+                f"{fleet['connect_seconds']} s each, {fleet['quota']}/s; typical and worst of {fleet['runs']} runs",
+                (
+                    f"<= 1.5 x {fleet['connect_seconds']} s + 30 s = {fleet['target']:.0f} s, "
+                    if kind == "healthy"
+                    else ""
+                )
+                + "all CONNECTED in one run, 0 failures",
+                f"{run['typical']:.1f} s typical, {run['worst']:.1f} s worst; not CONNECTED: {run['not_connected']}, "
+                f"failed runs: {run['failed_runs']}",
+                verdict(target_met(run) and run["not_connected"] == 0 and run["failed_runs"] == 0),
+            )
+        )
+    return rows
 
 
 def peak(run, operation):

@@ -1,0 +1,55 @@
+# Copyright: Contributors to the awskms.custom_key_store collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""scripts/bench_report.py: the verdicts of the connect role's figures (9 to 12) follow their targets."""
+
+from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_fleet_rows
+from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_rows
+
+
+def role(role_lag, role_seconds, role_calls):
+    return {
+        "connect_seconds": 2,
+        "runs": 5,
+        "lag": {"module": 1.0, "role": role_lag},
+        "noop_seconds": {"module": 2.0, "role": role_seconds},
+        "noop_calls": {"module": ["DescribeCustomKeyStores"], "role": role_calls},
+    }
+
+
+def verdicts(rows):
+    return [row[-1] for row in rows]
+
+
+def test_the_role_meets_its_targets_within_2_s_2_calls_and_1_5_times_the_module():
+    calls = ["DescribeCustomKeyStores", "DescribeClusters"]
+    assert verdicts(role_rows(role(3.0, 3.0, calls))) == ["met", "met"]
+
+
+def test_the_role_misses_them_one_by_one():
+    calls = ["DescribeCustomKeyStores", "DescribeClusters"]
+    assert verdicts(role_rows(role(3.1, 3.0, calls))) == ["MISSED", "met"]
+    assert verdicts(role_rows(role(3.0, 3.1, calls))) == ["met", "MISSED"]
+    assert verdicts(role_rows(role(3.0, 3.0, calls + ["GenerateRandom"]))) == ["met", "MISSED"]
+
+
+def fleet(healthy_worst, failed_missing=0, failed_runs=0):
+    run = {"typical": 40.0, "not_connected": 0, "failed_runs": 0}
+    return {
+        "runs": 3,
+        "stores": 30,
+        "failed_stores": 6,
+        "regions": 3,
+        "connect_seconds": 20,
+        "quota": 5,
+        "target": 60.0,
+        "healthy": dict(run, worst=healthy_worst),
+        "failed": dict(run, worst=90.0, not_connected=failed_missing, failed_runs=failed_runs),
+    }
+
+
+def test_the_role_fleet_is_judged_by_its_worst_run_and_by_every_store_connected():
+    assert verdicts(role_fleet_rows(fleet(60.0))) == ["met", "met"]
+    assert verdicts(role_fleet_rows(fleet(60.1))) == ["MISSED", "met"]
+    assert verdicts(role_fleet_rows(fleet(50.0, failed_missing=1))) == ["met", "MISSED"]
+    assert verdicts(role_fleet_rows(fleet(50.0, failed_runs=1))) == ["met", "MISSED"]
