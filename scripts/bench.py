@@ -552,6 +552,20 @@ def measure_fleet(runner, emulator, runs, serial_stores):
 # --- metric 7 and 8: under KMS's request quota ------------------------------------------------------------------
 
 
+def run_fleet(runner, playbook, inventory, forks):
+    """Run a fleet playbook to its end, whatever its outcome: (wall seconds, the finished process)."""
+    started = time.perf_counter()
+    finished = subprocess.run(
+        runner.command(playbook, inventory, ["--forks", str(forks)]),
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    return time.perf_counter() - started, finished
+
+
 def fleet_quota_run(runner, emulator, inventory, forks, rate=QUOTA_PER_SECOND):
     """One run of the fleet under the quota (`rate`; 0: without it): (wall seconds, failed hosts, stores not
     CONNECTED, request rates)."""
@@ -561,16 +575,7 @@ def fleet_quota_run(runner, emulator, inventory, forks, rate=QUOTA_PER_SECOND):
         )
         emulator.request_quota(region, rate)
     since = emulator.last_seq()
-    started = time.perf_counter()
-    finished = subprocess.run(
-        runner.command(FLEET_PLAYBOOK, inventory, ["--forks", str(forks)]),
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
+    seconds, finished = run_fleet(runner, FLEET_PLAYBOOK, inventory, forks)
     failed = len(re.findall(r"^\S+ +: ok=.* failed=[1-9]", finished.stdout, re.MULTILINE))
     if finished.returncode != 0 and not failed:
         failed = len(FLEET_QUOTA_REGIONS)  # the playbook failed before its recap
@@ -748,17 +753,9 @@ def role_fleet_run(runner, emulator, inventory, failed):
         emulator.reset(region)
         emulator.seed(role_fleet_world(region, failed))
         emulator.request_quota(region, QUOTA_PER_SECOND)
-    forks = len(ROLE_FLEET_REGIONS) * FLEET_STORES_PER_REGION
-    started = time.perf_counter()
-    finished = subprocess.run(
-        runner.command(ROLE_FLEET_PLAYBOOK, inventory, ["--forks", str(forks)]),
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
+    seconds, finished = run_fleet(
+        runner, ROLE_FLEET_PLAYBOOK, inventory, len(ROLE_FLEET_REGIONS) * FLEET_STORES_PER_REGION
     )
-    seconds = time.perf_counter() - started
     total, connected = all_connected(emulator, ROLE_FLEET_REGIONS)
     for region in ROLE_FLEET_REGIONS:
         emulator.request_quota(region, None)
