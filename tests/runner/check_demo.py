@@ -64,7 +64,7 @@ def check(events, status, rc):
     if status != "successful" or rc != 0:
         failures.append(f"the job ended {status} with rc {rc}, not successful with rc 0")
     rounds = wait_rounds(events, CONNECT_WAIT_TASK)
-    labels = [label for label, _ in rounds]
+    labels = [label for label, _result in rounds]
     # The 5 s connection is watched in 2 s rounds: at least one round reports it CONNECTING while it runs.
     if not any(label.startswith(f"custom key store {STORE} (") and ": CONNECTING, " in label for label in labels):
         failures.append(
@@ -76,10 +76,10 @@ def check(events, status, rc):
     if rounds and not (": CONNECTED, " in labels[-1] and labels[-1].endswith(" s waited")):
         failures.append(f"the last round's label does not say CONNECTED and the seconds waited (saw {labels[-1]})")
     hsm_rounds = wait_rounds(events, HSM_WAIT_TASK)
-    ends = [result.get("hsm", {}).get("state", "") for _, result in hsm_rounds if result.get("finished")]
+    ends = [result.get("hsm", {}).get("state", "") for _label, result in hsm_rounds if result.get("finished")]
     if ends != ["ACTIVE", "ACTIVE"]:
         failures.append(
-            f"the role's waits for its two new HSMs did not both end ACTIVE (saw {[l for l, _ in hsm_rounds]})"
+            f"the role's waits for its two new HSMs did not both end ACTIVE (saw {[label for label, _result in hsm_rounds]})"
         )
     return failures
 
