@@ -27,3 +27,18 @@ def test_the_cluster_id_format_is_the_modules():
 def test_the_password_length_is_the_modules():
     low, high = ROLE_VARS["connect__password_length"]
     assert options._SHAPES["key_store_password"][0].pattern == f"^.{{{low},{high}}}$"
+
+
+def test_the_xks_code_checks_name_every_xks_configuration_code_and_only_the_preflights_checks():
+    from ansible_collections.awskms.custom_key_store.plugins.module_utils import connection_errors
+    from ansible_collections.awskms.custom_key_store.plugins.module_utils import xks_probe
+
+    xks_configuration_codes = {
+        code
+        for (code, store_type), info in connection_errors._ERRORS.items()
+        if store_type != "AWS_CLOUDHSM" and info.error_class == connection_errors.XKS_CONFIGURATION
+    }
+    code_checks = ROLE_VARS["connect__xks_code_checks"]
+    assert set(code_checks) == xks_configuration_codes
+    for code, checks in code_checks.items():
+        assert checks and set(checks) <= set(xks_probe.PROXY_CHECKS + xks_probe.SERVICE_CHECKS), code
