@@ -1,8 +1,11 @@
 # Copyright: Contributors to the awskms.custom_key_store collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures of the emulator rule tests: a stepped clock, the regions and a seeded healthy world."""
+"""Fixtures of the emulator tests: a stepped clock, the regions and a seeded healthy world; and, for the tests over
+HTTP, one emulator server per test module, started with the module's SERVER_SETTINGS."""
 
 import pytest
+from ansible_collections.awskms.custom_key_store.tests.emulator import client
+from ansible_collections.awskms.custom_key_store.tests.emulator import server
 from ansible_collections.awskms.custom_key_store.tests.emulator import world as world_module
 from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import ACCESS_KEY
 from ansible_collections.awskms.custom_key_store.tests.unit.emulator.worlds import SECRET
@@ -57,3 +60,20 @@ def ids(regions):
             ],
         }
     )
+
+
+@pytest.fixture(scope="module")
+def running(request):
+    """An emulator server for the test module, with its SERVER_SETTINGS (durations, quotas)."""
+    handle = server.start(**request.module.SERVER_SETTINGS)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def emu(running, request):
+    """A client of the module's server, its world reset and its SERVER_SETTINGS applied again."""
+    control = client.EmulatorClient(running.url)
+    control.reset()
+    control.settings(**request.module.SERVER_SETTINGS)
+    return control

@@ -23,12 +23,8 @@ VPC = "https://vpc.xks.example.com"
 PUBLIC = "https://public.xks.example.com"
 REGION = "eu-west-1"
 
-
-@pytest.fixture(scope="module")
-def running():
-    handle = server.start(connect_seconds=0.05, disconnect_seconds=0.05)
-    yield handle
-    handle.stop()
+# The emulator server of this module (conftest.py: running).
+SERVER_SETTINGS = {"connect_seconds": 0.05, "disconnect_seconds": 0.05}
 
 
 @pytest.fixture

@@ -11,27 +11,16 @@ boto3 = pytest.importorskip("boto3")
 from ansible_collections.awskms.custom_key_store.tests.emulator import (  # noqa: E402  pylint: disable=wrong-import-position
     client,
 )
-from ansible_collections.awskms.custom_key_store.tests.emulator import server
 from botocore.config import Config  # noqa: E402  pylint: disable=wrong-import-position
 from botocore.exceptions import ConnectionClosedError  # noqa: E402  pylint: disable=wrong-import-position
 
-FAST = {"connect_seconds": 0.2, "disconnect_seconds": 0.1, "hsm_create_seconds": 0.2, "hsm_delete_seconds": 0.1}
+SERVER_SETTINGS = {
+    "connect_seconds": 0.2,
+    "disconnect_seconds": 0.1,
+    "hsm_create_seconds": 0.2,
+    "hsm_delete_seconds": 0.1,
+}
 PASSWORD = "Sup3rSecretPw"
-
-
-@pytest.fixture(scope="module")
-def running():
-    handle = server.start(**FAST)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def emu(running):
-    control = client.EmulatorClient(running.url)
-    control.reset()
-    control.settings(**FAST)
-    return control
 
 
 def aws(running, region="us-east-1"):

@@ -23,28 +23,13 @@ SECRET = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 PASSWORD = "Sup3rSecretPw"
 XKS_ENDPOINT = "https://xks.example.com"
 # The seeded worlds hold more HSMs than CloudHSM's default quota of 6 per Region allows; a setting raises it.
-FAST = {
+SERVER_SETTINGS = {
     "connect_seconds": 0.2,
     "disconnect_seconds": 0.1,
     "hsm_create_seconds": 0.2,
     "hsm_delete_seconds": 0.1,
     "hsms_quota": 20,
 }
-
-
-@pytest.fixture(scope="module")
-def running():
-    handle = server.start(**FAST)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def emu(running):
-    control = client.EmulatorClient(running.url)
-    control.reset()
-    control.settings(**FAST)
-    return control
 
 
 def aws(running, service, region="us-east-1", **config):

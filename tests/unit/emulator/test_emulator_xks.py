@@ -11,7 +11,6 @@ boto3 = pytest.importorskip("boto3")
 from ansible_collections.awskms.custom_key_store.tests.emulator import (  # noqa: E402  pylint: disable=wrong-import-position
     client,
 )
-from ansible_collections.awskms.custom_key_store.tests.emulator import server
 from botocore.config import Config  # noqa: E402  pylint: disable=wrong-import-position
 from botocore.exceptions import ClientError  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -22,22 +21,7 @@ PUBLIC = "https://xks.example.com"
 VPC = "https://vpc-xks.example.com"
 SERVICE = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
 # The probe timeout is 1 s here; a proxy that waits 3 s times out.
-SETTINGS = {"connect_seconds": 0.05, "disconnect_seconds": 0.05, "xks_probe_timeout_seconds": 1.0}
-
-
-@pytest.fixture(scope="module")
-def running():
-    handle = server.start(**SETTINGS)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def emu(running):
-    control = client.EmulatorClient(running.url)
-    control.reset()
-    control.settings(**SETTINGS)
-    return control
+SERVER_SETTINGS = {"connect_seconds": 0.05, "disconnect_seconds": 0.05, "xks_probe_timeout_seconds": 1.0}
 
 
 @pytest.fixture
