@@ -15,7 +15,7 @@ description:
     the operator's next step for its C(ConnectionErrorCode).
   - An ID or name that AWS does not know returns an empty list, not an error.
   - With O(cloud_hsm_cluster), each CloudHSM key store also carries its cluster, read with one C(DescribeClusters)
-    call for all the stores: what a check of a store's HSMs needs, in one module run.
+    call for all the stores, so that a check of a store's HSMs takes one module run.
 author:
   - awskms.custom_key_store contributors (@awskms)
 options:
