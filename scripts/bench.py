@@ -153,8 +153,9 @@ class Runner:
             task["check_mode"] = True
         return self.one_task_playbook(name, task)
 
-    def role_playbook(self, name, region, store, **role_vars):
-        """The connect role on one store, with the role's defaults unless role_vars says otherwise."""
+    def role_playbook(self, name, region, store, print_end=False, **role_vars):
+        """The connect role on one store, with the role's defaults unless role_vars says otherwise; with print_end, a
+        last task prints when the role saw the end of its last wait (ROLE_SAW_END)."""
         play = [
             {
                 "name": name,
@@ -170,6 +171,9 @@ class Runner:
                 ],
             }
         ]
+        if print_end:
+            message = ROLE_SAW_END + "{{ (connect_result.waits | last).ended }}"
+            play[0]["tasks"].append({"name": "When the role saw the end", "ansible.builtin.debug": {"msg": message}})
         return self.write(f"{name}.yml", json.dumps(play, indent=2))
 
     def command(self, playbook, inventory=None, extra=()):
@@ -378,30 +382,47 @@ def finish_lag_runs(emulator, runs):
 # --- the connect role: its lag on a 2 s connection and its no-op cost, each against one module task --------------
 
 
-def connection_lag(runner, emulator, name, playbook):
-    """Seconds from the store becoming CONNECTED (the emulator's history) to the end of the playbook."""
+# The role playbook of the lag runs prints when the role saw the end of its wait (connect_result.waits[].ended).
+ROLE_SAW_END = "role saw the end at "
+
+
+def connection_lag(runner, emulator, name, playbook, kind):
+    """(seconds from the store becoming CONNECTED, in the emulator's history, to `kind` seeing it, to the playbook's end).
+
+    The module sees it at its last DescribeCustomKeyStores; the role when its wait ends (connect_result.waits).
+    """
     seed_stores(emulator, ROLE_REGION, [name])
     emulator.settings(connect_seconds=ROLE_CONNECT_SECONDS)
+    since = emulator.last_seq()
     handle = runner.start(playbook)
     handle["thread"].join()
     if handle["process"].returncode != 0:
         raise SystemExit(f"{os.path.basename(playbook)} failed:\n{handle['output']}")
     store = emulator.world(ROLE_REGION)["custom_key_stores"][0]
     connected = [entry["time"] for entry in store["history"] if entry["state"] == "CONNECTED"][-1]
-    return handle["ended"] - connected
+    if kind == "module":
+        describes = [
+            entry
+            for entry in requests_since(emulator, since, ROLE_REGION)
+            if entry["operation"] == "DescribeCustomKeyStores"
+        ]
+        seen = describes[-1]["time"]
+    else:
+        seen = float(re.findall(re.escape(ROLE_SAW_END) + r"([0-9.]+)", handle["output"])[-1])
+    return seen - connected, handle["ended"] - connected
 
 
 def measure_role(runner, emulator, repeats):
     """The role's lag and no-op cost, each next to one kms_custom_key_store_connection task doing the same."""
-    module_lag = runner.module_playbook("role-lag-module", ROLE_REGION, "bench-role", wait=True)
-    role_lag = runner.role_playbook("role-lag-role", ROLE_REGION, "bench-role")
+    lag_playbooks = {
+        "module": runner.module_playbook("role-lag-module", ROLE_REGION, "bench-role", wait=True),
+        "role": runner.role_playbook("role-lag-role", ROLE_REGION, "bench-role", print_end=True),
+    }
     lags = {"module": [], "role": []}
     for index in range(repeats):
         order = ["module", "role"] if index % 2 == 0 else ["role", "module"]
         for kind in order:
-            lags[kind].append(
-                connection_lag(runner, emulator, "bench-role", module_lag if kind == "module" else role_lag)
-            )
+            lags[kind].append(connection_lag(runner, emulator, "bench-role", lag_playbooks[kind], kind))
     seed_stores(emulator, ROLE_REGION, {"bench-role-connected": "CONNECTED"})
     playbooks = {
         "module": runner.module_playbook("role-noop-module", ROLE_REGION, "bench-role-connected"),
@@ -416,11 +437,17 @@ def measure_role(runner, emulator, repeats):
             times[kind].append(runner.run(playbooks[kind]))
             calls[kind] = [entry["operation"] for entry in requests_since(emulator, since, ROLE_REGION)]
     emulator.settings(connect_seconds=2)
+    # Each run's role minus module, paired in the order they ran: the worst pair, not the worst of each apart.
+    seen_gaps = [role[0] - module[0] for role, module in zip(lags["role"], lags["module"])]
+    noop_ratios = [role / module for role, module in zip(times["role"], times["module"])]
     return {
         "connect_seconds": ROLE_CONNECT_SECONDS,
         "runs": repeats,
-        "lag": {kind: median(values) for kind, values in lags.items()},
+        "seen": {kind: median([seen for seen, _end in values]) for kind, values in lags.items()},
+        "playbook_end": {kind: median([end for _seen, end in values]) for kind, values in lags.items()},
+        "seen_gap": {"typical": median(seen_gaps), "worst": max(seen_gaps)},
         "noop_seconds": {kind: median(values) for kind, values in times.items()},
+        "noop_ratio": {"typical": median(noop_ratios), "worst": max(noop_ratios)},
         "noop_calls": calls,
     }
 
@@ -836,6 +863,7 @@ def only_role(repeats):
         process.terminate()
         process.wait(timeout=10)
     print("\n".join(role_lines(role)))
+    print(summary_text({"role": role}))
     return 0
 
 

@@ -20,24 +20,36 @@ def summary_rows(results):
     return rows + (role_fleet_rows(results["role_fleet"]) if "role_fleet" in results else [])
 
 
+ROLE_LAG_TARGET = 2.0  # seconds after the module: the role sees the end of a wait within 2 s of it
+ROLE_NOOP_RATIO_TARGET = 1.5  # a no-op run of the role against one module task's wall time
+
+
 def role_rows(role):
-    """Figures 9 and 10: the connect role's lag and no-op cost against one module task."""
-    lag, seconds, calls = role["lag"], role["noop_seconds"], role["noop_calls"]
-    ratio = seconds["role"] / seconds["module"]
+    """Figures 9 and 10: the connect role's lag and no-op cost against one module task, typical and worst."""
+    seen, gap, seconds, calls, ratio = (
+        role["seen"],
+        role["seen_gap"],
+        role["noop_seconds"],
+        role["noop_calls"],
+        role["noop_ratio"],
+    )
     return [
         (
             "9",
-            f"connect role: lag on a {role['connect_seconds']} s connection, against one module task",
-            "<= the module's + 2 s",
-            f"{lag['role']:.1f} s (module: {lag['module']:.1f} s)",
-            verdict(lag["role"] - lag["module"] <= 2.0),
+            f"connect role: sees the end of a {role['connect_seconds']} s connection, against one module task; "
+            f"typical and worst of {role['runs']} pairs",
+            f"<= the module's + {ROLE_LAG_TARGET:.0f} s",
+            f"+{gap['typical']:.1f} s typical, +{gap['worst']:.1f} s worst (role {seen['role']:.1f} s, module "
+            f"{seen['module']:.1f} s after CONNECTED)",
+            verdict(gap["worst"] <= ROLE_LAG_TARGET),
         ),
         (
             "10",
-            "connect role on a CONNECTED store: API calls; wall time against one module task",
-            "<= 2 calls; <= 1.5",
-            f"{len(calls['role'])} calls; {ratio:.2f} ({seconds['role']:.1f} s / {seconds['module']:.1f} s)",
-            verdict(len(calls["role"]) <= 2 and ratio <= 1.5),
+            "connect role on a CONNECTED store: API calls; wall time against one module task; typical and worst",
+            f"<= 2 calls; <= {ROLE_NOOP_RATIO_TARGET}",
+            f"{len(calls['role'])} calls; {ratio['typical']:.2f} typical, {ratio['worst']:.2f} worst "
+            f"({seconds['role']:.1f} s / {seconds['module']:.1f} s)",
+            verdict(len(calls["role"]) <= 2 and ratio["worst"] <= ROLE_NOOP_RATIO_TARGET),
         ),
     ]
 
@@ -525,22 +537,30 @@ def render(results, info, previous, seconds):
 
 def role_lines(role):
     """Section 9: the connect role against one kms_custom_key_store_connection task."""
-    lag, seconds, calls = role["lag"], role["noop_seconds"], role["noop_calls"]
+    seen, end, seconds, calls = role["seen"], role["playbook_end"], role["noop_seconds"], role["noop_calls"]
     return [
         "## 9. The connect role against one module task",
         "",
-        f"Medians of {role['runs']} alternating runs. Lag: seconds from the store becoming CONNECTED (the",
-        f"emulator's history) to the end of the playbook, for a {role['connect_seconds']} s connection. No-op: a store",
-        "that is already CONNECTED.",
+        f"Medians of {role['runs']} alternating runs, for a {role['connect_seconds']} s connection: seconds from the",
+        "store becoming CONNECTED (the emulator's history) to the module seeing it (its last DescribeCustomKeyStores)",
+        "and to the role seeing it (the end of its wait, connect_result.waits), then to the end of the playbook (the",
+        "role proves the store, reads its cluster and prints the summary after the wait). No-op: a store that is",
+        "already CONNECTED.",
         "",
         markdown_table(
             ["figure", "module task", "connect role", "role minus module"],
             [
                 (
-                    f"lag, {role['connect_seconds']} s connection",
-                    f"{lag['module']:.1f} s",
-                    f"{lag['role']:.1f} s",
-                    f"{lag['role'] - lag['module']:.1f} s",
+                    "sees CONNECTED",
+                    f"{seen['module']:.1f} s",
+                    f"{seen['role']:.1f} s",
+                    f"{seen['role'] - seen['module']:.1f} s",
+                ),
+                (
+                    "playbook ends",
+                    f"{end['module']:.1f} s",
+                    f"{end['role']:.1f} s",
+                    f"{end['role'] - end['module']:.1f} s",
                 ),
                 (
                     "no-op wall time",

@@ -14,6 +14,8 @@ description:
   - Each store whose C(ConnectionState) is C(FAILED) carries RV(custom_key_stores[].connection_error_remedy),
     the operator's next step for its C(ConnectionErrorCode).
   - An ID or name that AWS does not know returns an empty list, not an error.
+  - With O(cloud_hsm_cluster), each CloudHSM key store also carries its cluster, read with one C(DescribeClusters)
+    call for all the stores, so that a check of a store's HSMs takes one module run.
 author:
   - awskms.custom_key_store contributors (@awskms)
 options:
@@ -27,9 +29,15 @@ options:
       - The friendly name of one custom key store to describe.
       - Mutually exclusive with O(custom_key_store_id).
     type: str
+  cloud_hsm_cluster:
+    description:
+      - Also describe the CloudHSM cluster of each AWS_CLOUDHSM store, returned as
+        RV(custom_key_stores[].cloud_hsm_cluster), with one C(DescribeClusters) call for all the stores.
+    type: bool
+    default: false
 notes:
   - Supports check mode; the module never changes anything.
-  - "IAM action used: C(kms:DescribeCustomKeyStores)."
+  - "IAM actions used: C(kms:DescribeCustomKeyStores), and C(cloudhsm:DescribeClusters) with O(cloud_hsm_cluster)."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -58,6 +66,16 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: store.custom_key_stores | length == 1
     fail_msg: The custom key store production-hsm-store does not exist.
+
+- name: Describe one store with its CloudHSM cluster
+  awskms.custom_key_store.kms_custom_key_store_info:
+    custom_key_store_name: production-hsm-store
+    cloud_hsm_cluster: true
+  register: store
+
+- name: Say how many ACTIVE HSMs the store's cluster has
+  ansible.builtin.debug:
+    msg: "{{ store.custom_key_stores[0].cloud_hsm_cluster.active_hsm_count | default('no cluster:') }} ACTIVE HSM(s)"
 """
 
 RETURN = r"""
@@ -126,6 +144,15 @@ custom_key_stores:
       description: The external key store proxy configuration (never the secret access key).
       type: dict
       returned: for EXTERNAL_KEY_STORE stores
+    cloud_hsm_cluster:
+      description:
+        - The store's CloudHSM cluster, as M(awskms.custom_key_store.cloudhsm_cluster_info) returns a cluster (with
+          C(active_hsm_count) and C(active_hsm_availability_zones)).
+        - V(null) when AWS does not know the cluster in the Region (it was deleted).
+      type: dict
+      returned: for AWS_CLOUDHSM stores, with O(cloud_hsm_cluster)
+      sample: {cluster_id: cluster-jxhlf7644ne, state: ACTIVE, active_hsm_count: 2,
+               active_hsm_availability_zones: [eu-west-1a, eu-west-1b]}
 region:
   description: The AWS Region the stores were described in.
   returned: always
@@ -133,6 +160,9 @@ region:
   sample: eu-west-1
 """
 
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import AnsibleCloudHSMError
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import describe_clusters
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.cloudhsm import normalize_cluster
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection_errors import error_fields
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import describe_custom_key_store
@@ -158,10 +188,22 @@ def info_entry(entry):
     return store
 
 
+def add_clusters(client, stores):
+    """Give each CloudHSM key store its cluster (cloud_hsm_cluster; None when AWS does not know it), read with one
+    DescribeClusters call for all of them."""
+    cloudhsm_stores = [store for store in stores if store["custom_key_store_type"] == "AWS_CLOUDHSM"]
+    cluster_ids = sorted(set(store["cloud_hsm_cluster_id"] for store in cloudhsm_stores))
+    clusters = {cluster["ClusterId"]: cluster for cluster in describe_clusters(client, {"clusterIds": cluster_ids})}
+    for store in cloudhsm_stores:
+        cluster = clusters.get(store["cloud_hsm_cluster_id"])
+        store["cloud_hsm_cluster"] = normalize_cluster(cluster) if cluster else None
+
+
 def main():
     argument_spec = dict(
         custom_key_store_id=dict(type="str"),
         custom_key_store_name=dict(type="str"),
+        cloud_hsm_cluster=dict(type="bool", default=False),
     )
     module = CustomKeyStoreModule(
         argument_spec=argument_spec,
@@ -173,9 +215,15 @@ def main():
         entries = describe_stores(
             module.client("kms"), module.params["custom_key_store_id"], module.params["custom_key_store_name"]
         )
-    except AnsibleKMSError as error:
+        stores = [info_entry(entry) for entry in entries]
+        # No CloudHSM client, and no call, when no store is a CloudHSM key store.
+        if module.params["cloud_hsm_cluster"] and any(
+            store["custom_key_store_type"] == "AWS_CLOUDHSM" for store in stores
+        ):
+            add_clusters(module.client("cloudhsmv2"), stores)
+    except (AnsibleKMSError, AnsibleCloudHSMError) as error:
         module.fail_aws_error(error)
-    module.exit_json(changed=False, custom_key_stores=[info_entry(entry) for entry in entries], region=module.region)
+    module.exit_json(changed=False, custom_key_stores=stores, region=module.region)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
 The emulator is started with the demo world, the playbook runs with process isolation off (as
 AWX does outside a container), and then: the job's status is `successful`, the role's waits for
 the store's connection are reported while they run (item events of the wait task named after the store,
-each labelled with the store, its state and the seconds waited) and end with the store CONNECTED, and
-the waits for its two new HSMs end ACTIVE. The emulator's connection lasts 5 s and the role reports
+each labelled with the store, its state and the seconds waited) and end with a line saying the store is
+CONNECTED, and the waits for its two new HSMs end ACTIVE. The emulator's connection lasts 5 s and the role reports
 every 2 s (playbooks/demo.yml), so at least one round reports the store CONNECTING. Run it
 from the collection root with ANSIBLE_COLLECTIONS_PATH set and ansible-runner on PATH
 (`make runner` does this). Exits 0 when every check passes.
@@ -27,11 +27,14 @@ sys.path.insert(0, os.path.dirname(HERE))
 from emulator.client import start_process  # noqa: E402  pylint: disable=wrong-import-position
 
 STORE = "demo-store"
-# The role watches each wait with one looped async_status task named after what it waits for; every round of the
+# The role watches each wait with one looped wait_for task named after what it waits for; every round of the
 # watch (connect_progress_interval seconds, 2 in playbooks/demo.yml) is an item whose label names it, its state
-# and the seconds waited: "custom key store NAME (ID): CONNECTING, 2 s waited".
+# and the seconds waited: "custom key store NAME (ID): CONNECTING, 2 s waited"; the last round's state is "ended".
+# Then the job's result is read (a task named after the wait too), and one line says the state the wait ended in.
 CONNECT_WAIT_TASK = "Wait for custom key store " + STORE + " ("
-HSM_WAIT_TASK = "Wait for the HSM in "
+CONNECT_RESULT_TASK = "Read the job's result, custom key store " + STORE + " ("
+HSM_RESULT_TASK = "Read the job's result, the HSM in "
+END_TASK = "Say how the wait ended"
 
 
 def write(path, text):
@@ -58,6 +61,15 @@ def wait_rounds(events, task_prefix):
     ]
 
 
+def task_results(events, task_prefix):
+    """The results of the tasks (not loops) whose name starts with task_prefix, in order."""
+    return [
+        event["event_data"]["res"]
+        for event in events
+        if event["event"] == "runner_on_ok" and event["event_data"].get("task", "").startswith(task_prefix)
+    ]
+
+
 def check(events, status, rc):
     """Every failed check, as a sentence."""
     failures = []
@@ -70,17 +82,19 @@ def check(events, status, rc):
         failures.append(
             f"no round of the wait for {STORE} reported it CONNECTING with the seconds waited (saw {labels})"
         )
-    last = rounds[-1][1].get("custom_key_store", {}) if rounds else {}
-    if not (last.get("custom_key_store_name") == STORE and last.get("connection_state") == "CONNECTED"):
-        failures.append(f"the last round of the wait for {STORE} does not end it CONNECTED (saw {labels}, {last})")
-    if rounds and not (": CONNECTED, " in labels[-1] and labels[-1].endswith(" s waited")):
-        failures.append(f"the last round's label does not say CONNECTED and the seconds waited (saw {labels[-1]})")
-    hsm_rounds = wait_rounds(events, HSM_WAIT_TASK)
-    ends = [result.get("hsm", {}).get("state", "") for _label, result in hsm_rounds if result.get("finished")]
-    if ends != ["ACTIVE", "ACTIVE"]:
-        failures.append(
-            f"the role's waits for its two new HSMs did not both end ACTIVE (saw {[label for label, _result in hsm_rounds]})"
-        )
+    if rounds and not (labels[-1].endswith(" s waited") and ": ended, " in labels[-1]):
+        failures.append(f"the last round's label does not say ended and the seconds waited (saw {labels[-1]})")
+    stores = [result.get("custom_key_store", {}) for result in task_results(events, CONNECT_RESULT_TASK)]
+    if [(store.get("custom_key_store_name"), store.get("connection_state")) for store in stores] != [
+        (STORE, "CONNECTED")
+    ]:
+        failures.append(f"the job's result read after the wait for {STORE} does not say CONNECTED (saw {stores})")
+    ends = [result.get("msg", "") for result in task_results(events, END_TASK)]
+    if not any(end.startswith(f"custom key store {STORE} (") and ": CONNECTED after " in end for end in ends):
+        failures.append(f"no line says that the wait for {STORE} ended CONNECTED (saw {ends})")
+    hsm_states = [result.get("hsm", {}).get("state", "") for result in task_results(events, HSM_RESULT_TASK)]
+    if hsm_states != ["ACTIVE", "ACTIVE"]:
+        failures.append(f"the role's waits for its two new HSMs did not both end ACTIVE (saw {hsm_states})")
     return failures
 
 

@@ -73,3 +73,11 @@ def kms_stubber(kms, monkeypatch):
 def cloudhsm_stubber(cloudhsm, monkeypatch):
     """The Stubber of the CloudHSM v2 client that every module run in the test gets."""
     yield from module_stubber(monkeypatch, cloudhsm)
+
+
+@pytest.fixture
+def both_stubbers(cloudhsm, kms, monkeypatch):
+    """(CloudHSM Stubber, KMS Stubber): every module run gets the Stubber-checked client of the service it asks for."""
+    clients = {"cloudhsmv2": cloudhsm[0], "kms": kms[0]}
+    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: clients[service])
+    return cloudhsm[1], kms[1]

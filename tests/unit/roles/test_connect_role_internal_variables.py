@@ -19,22 +19,33 @@ def tasks(items):
             yield from tasks(task.get(section))
 
 
-def variables_set():
-    """{variable: task file} for every variable a task of the role sets with set_fact or register."""
-    found = {}
+CLEAR_TASK = "Clear the role's internal variables"
+
+
+def role_tasks():
+    """(task file, task) for every task of the role."""
     for path in glob.glob(os.path.join(ROLE, "tasks", "*.yml")):
         with open(path, encoding="utf-8") as handle:
             for task in tasks(yaml.safe_load(handle)):
-                names = list(task.get("ansible.builtin.set_fact", {}) or {}) + [task.get("register")]
-                for name in names:
-                    if name and "{{" not in name:
-                        found.setdefault(name, os.path.basename(path))
+                yield os.path.basename(path), task
+
+
+def variables_set():
+    """{variable: task file} for every variable a task of the role, but the clearing one, sets (set_fact, register)."""
+    found = {}
+    for path, task in role_tasks():
+        if task.get("name") == CLEAR_TASK:
+            continue
+        for name in list(task.get("ansible.builtin.set_fact", {}) or {}) + [task.get("register")]:
+            if name and "{{" not in name:
+                found.setdefault(name, path)
     return found
 
 
 def test_every_internal_variable_is_cleared_and_only_connect_result_is_public():
-    with open(os.path.join(ROLE, "vars", "main.yml"), encoding="utf-8") as handle:
-        cleared = set(yaml.safe_load(handle)["connect__internal_variables"])
+    [clear] = [task for path, task in role_tasks() if task.get("name") == CLEAR_TASK]
+    cleared = clear["ansible.builtin.set_fact"]
+    assert set(cleared.values()) == {None}
     set_by_tasks = variables_set()
     assert {name for name in set_by_tasks if not name.startswith("connect__")} == {"connect_result"}
-    assert {name for name in set_by_tasks if name.startswith("connect__")} == cleared
+    assert {name for name in set_by_tasks if name.startswith("connect__")} == set(cleared)

@@ -7,12 +7,16 @@ from ansible_collections.awskms.custom_key_store.scripts.bench_report import rol
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_rows
 
 
-def role(role_lag, role_seconds, role_calls):
+def role(worst_gap, worst_ratio, role_calls):
+    """Figures of the role's runs whose worst lag gap and no-op ratio are these (the typical ones are smaller)."""
     return {
         "connect_seconds": 2,
         "runs": 5,
-        "lag": {"module": 1.0, "role": role_lag},
-        "noop_seconds": {"module": 2.0, "role": role_seconds},
+        "seen": {"module": 1.0, "role": 1.5},
+        "playbook_end": {"module": 1.2, "role": 3.0},
+        "seen_gap": {"typical": 0.5, "worst": worst_gap},
+        "noop_seconds": {"module": 2.0, "role": 2.5},
+        "noop_ratio": {"typical": 1.25, "worst": worst_ratio},
         "noop_calls": {"module": ["DescribeCustomKeyStores"], "role": role_calls},
     }
 
@@ -23,14 +27,14 @@ def verdicts(rows):
 
 def test_the_role_meets_its_targets_within_2_s_2_calls_and_1_5_times_the_module():
     calls = ["DescribeCustomKeyStores", "DescribeClusters"]
-    assert verdicts(role_rows(role(3.0, 3.0, calls))) == ["met", "met"]
+    assert verdicts(role_rows(role(2.0, 1.5, calls))) == ["met", "met"]
 
 
-def test_the_role_misses_them_one_by_one():
+def test_the_role_misses_them_one_by_one_on_the_worst_run():
     calls = ["DescribeCustomKeyStores", "DescribeClusters"]
-    assert verdicts(role_rows(role(3.1, 3.0, calls))) == ["MISSED", "met"]
-    assert verdicts(role_rows(role(3.0, 3.1, calls))) == ["met", "MISSED"]
-    assert verdicts(role_rows(role(3.0, 3.0, calls + ["GenerateRandom"]))) == ["met", "MISSED"]
+    assert verdicts(role_rows(role(2.1, 1.5, calls))) == ["MISSED", "met"]
+    assert verdicts(role_rows(role(2.0, 1.51, calls))) == ["met", "MISSED"]
+    assert verdicts(role_rows(role(2.0, 1.5, calls + ["GenerateRandom"]))) == ["met", "MISSED"]
 
 
 def fleet(healthy_worst, failed_missing=0, failed_runs=0):

@@ -30,14 +30,6 @@ def waits_on_the_fake_clock(monkeypatch, fake_clock):
     )
 
 
-@pytest.fixture
-def both_stubbers(cloudhsm, kms, monkeypatch):
-    """(CloudHSM Stubber, KMS Stubber): every module run gets the Stubber-checked client of the service it asks for."""
-    clients = {"cloudhsmv2": cloudhsm[0], "kms": kms[0]}
-    monkeypatch.setattr(CustomKeyStoreModule, "client", lambda self, service, **kwargs: clients[service])
-    return cloudhsm[1], kms[1]
-
-
 def expect_key_stores(kms_stubber, *stores):
     kms_stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": list(stores), "Truncated": False}, {})
 

@@ -6,8 +6,11 @@
 import pytest
 from ansible_collections.awskms.custom_key_store.plugins.modules import kms_custom_key_store_info
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins import stubs
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import CLUSTER_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_ID
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import STORE_NAME
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import cluster_entry
+from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import hsm_entry
 from ansible_collections.awskms.custom_key_store.tests.unit.plugins.stubs import store_entry
 
 OTHER_ID = "cks-0000000000000000b"
@@ -110,3 +113,69 @@ def test_bad_selectors_fail_before_any_call(kms_stubber, capsys, args, message):
     result = run_module(capsys, **args)
 
     assert result["msg"] == message
+
+
+def test_cloud_hsm_cluster_reads_every_cluster_with_one_call(both_stubbers, capsys):
+    cloudhsm_stubber, kms_stubber = both_stubbers
+    xks = dict(store_entry("CONNECTED", store_type="EXTERNAL_KEY_STORE"), CustomKeyStoreId=OTHER_ID)
+    gone = dict(store_entry("FAILED", "CLUSTER_NOT_FOUND"), CustomKeyStoreId="cks-0000000000000000c")
+    gone["CloudHsmClusterId"] = "cluster-deletedgone2"
+    kms_stubber.add_response(
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("CONNECTED"), xks, gone], "Truncated": False},
+        {},
+    )
+    cloudhsm_stubber.add_response(
+        "describe_clusters",
+        {
+            "Clusters": [
+                cluster_entry(
+                    [
+                        hsm_entry("us-east-1a", cluster_id=CLUSTER_ID),
+                        hsm_entry("us-east-1b", hsm_id="hsm-abcdefghij3", cluster_id=CLUSTER_ID),
+                    ],
+                    cluster_id=CLUSTER_ID,
+                )
+            ]
+        },
+        {"Filters": {"clusterIds": sorted([CLUSTER_ID, "cluster-deletedgone2"])}},
+    )
+
+    result = run_module(capsys, cloud_hsm_cluster=True)
+
+    connected, external, failed = result["custom_key_stores"]
+    assert connected["cloud_hsm_cluster"]["cluster_id"] == CLUSTER_ID
+    assert connected["cloud_hsm_cluster"]["active_hsm_count"] == 2
+    assert connected["cloud_hsm_cluster"]["active_hsm_availability_zones"] == ["us-east-1a", "us-east-1b"]
+    assert "cloud_hsm_cluster" not in external
+    # A cluster AWS does not know (deleted) is null, not an error.
+    assert failed["cloud_hsm_cluster"] is None
+
+
+def test_cloud_hsm_cluster_without_a_cloudhsm_store_asks_cloudhsm_nothing(kms_stubber, capsys):
+    kms_stubber.add_response(
+        "describe_custom_key_stores",
+        {"CustomKeyStores": [store_entry("CONNECTED", store_type="EXTERNAL_KEY_STORE")]},
+        {"CustomKeyStoreId": STORE_ID},
+    )
+
+    result = run_module(capsys, custom_key_store_id=STORE_ID, cloud_hsm_cluster=True)
+
+    assert "cloud_hsm_cluster" not in result["custom_key_stores"][0]
+
+
+def test_cloud_hsm_cluster_refused_is_one_sentence(both_stubbers, capsys):
+    cloudhsm_stubber, kms_stubber = both_stubbers
+    kms_stubber.add_response(
+        "describe_custom_key_stores", {"CustomKeyStores": [store_entry("CONNECTED")]}, {"CustomKeyStoreId": STORE_ID}
+    )
+    cloudhsm_stubber.add_client_error(
+        "describe_clusters", "AccessDeniedException", "User is not authorized to perform cloudhsm:DescribeClusters", 400
+    )
+
+    result = run_module(capsys, custom_key_store_id=STORE_ID, cloud_hsm_cluster=True)
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("Failed to describe CloudHSM clusters: AccessDeniedException:")
+    assert "cloudhsm:DescribeClusters" in result["msg"]
+    assert "exception" not in result
