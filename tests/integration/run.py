@@ -21,6 +21,7 @@ $HOME/.ansible_async while async_status looks in the user's home directory ("cou
 import argparse
 import concurrent.futures
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,24 @@ def start_order(target):
     if target in LONGEST_FIRST:
         return (0, LONGEST_FIRST.index(target), target)
     return (1 if is_slow(target) else 2, 0, target)
+
+
+# An AWS Region name as the targets write them (us-east-1, ap-southeast-2, ...; not an Availability Zone's letter).
+REGION = re.compile(r"\b(?:af|ap|ca|eu|il|me|mx|sa|us)-[a-z]+-[0-9]\b")
+
+
+def shared_regions(targets):
+    """{Region: [targets]} for each Region named in the files of more than one of the targets."""
+    users = {}
+    for target in targets:
+        found = set()
+        for folder, _dirs, files in os.walk(os.path.join(TARGETS, target)):
+            for name in files:
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    found.update(REGION.findall(handle.read()))
+        for region in found:
+            users.setdefault(region, []).append(target)
+    return {region: names for region, names in sorted(users.items()) if len(names) > 1}
 
 
 def is_slow(target):
@@ -137,6 +156,14 @@ def main():
         key=start_order,
     )
 
+    # Targets run side by side, each in Regions of its own: two that share one reset and seed each other's stores.
+    clashes = shared_regions(targets)
+    if clashes:
+        print(
+            "Targets share AWS Regions of the emulator; give each its own: "
+            + "; ".join(f"{region}: {', '.join(names)}" for region, names in clashes.items())
+        )
+        return 2
     process, url = start_process(*EMULATOR_SETTINGS)
     try:
         with tempfile.TemporaryDirectory() as workdir:
