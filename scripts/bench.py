@@ -238,6 +238,13 @@ def median(values):
     return statistics.median(values)
 
 
+def alternated(first, second, repeats):
+    """`repeats` pairs of runs side by side, each pair in the other order than the one before: first, second, second,
+    first, first, second, ..."""
+    for index in range(repeats):
+        yield from (first, second) if index % 2 == 0 else (second, first)
+
+
 # --- metric 1: API calls ------------------------------------------------------------------------------
 
 
@@ -272,10 +279,8 @@ def measure_timing(runner, emulator, repeats):
     runner.run(module)
     times = {"ping": [], "module": []}
     since = emulator.last_seq()
-    for index in range(repeats):
-        order = ["ping", "module"] if index % 2 == 0 else ["module", "ping"]
-        for name in order:
-            times[name].append(runner.run(ping if name == "ping" else module))
+    for name in alternated("ping", "module", repeats):
+        times[name].append(runner.run(ping if name == "ping" else module))
     describes = len(requests_since(emulator, since, TIMING_REGION))
     return {
         "ping": median(times["ping"]),
@@ -430,10 +435,8 @@ def measure_role(runner, emulator, repeats):
         "role": runner.role_playbook("role-lag-role", ROLE_REGION, "bench-role", print_end=True),
     }
     lags = {"module": [], "role": []}
-    for index in range(repeats):
-        order = ["module", "role"] if index % 2 == 0 else ["role", "module"]
-        for kind in order:
-            lags[kind].append(connection_lag(runner, emulator, "bench-role", lag_playbooks[kind], kind))
+    for kind in alternated("module", "role", repeats):
+        lags[kind].append(connection_lag(runner, emulator, "bench-role", lag_playbooks[kind], kind))
     seed_stores(emulator, ROLE_REGION, {"bench-role-connected": "CONNECTED"})
     playbooks = {
         "module": runner.module_playbook("role-noop-module", ROLE_REGION, "bench-role-connected"),
@@ -441,12 +444,10 @@ def measure_role(runner, emulator, repeats):
     }
     times = {"module": [], "role": []}
     calls = {}
-    for index in range(repeats):
-        order = ["module", "role"] if index % 2 == 0 else ["role", "module"]
-        for kind in order:
-            since = emulator.last_seq()
-            times[kind].append(runner.run(playbooks[kind]))
-            calls[kind] = [entry["operation"] for entry in requests_since(emulator, since, ROLE_REGION)]
+    for kind in alternated("module", "role", repeats):
+        since = emulator.last_seq()
+        times[kind].append(runner.run(playbooks[kind]))
+        calls[kind] = [entry["operation"] for entry in requests_since(emulator, since, ROLE_REGION)]
     emulator.settings(connect_seconds=2)
     # Each run's role minus module, paired in the order they ran: the worst pair, not the worst of each apart.
     seen_gaps = [role[0] - module[0] for role, module in zip(lags["role"], lags["module"])]
