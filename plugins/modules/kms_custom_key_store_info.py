@@ -188,10 +188,9 @@ def info_entry(entry):
     return store
 
 
-def add_clusters(client, stores):
+def add_clusters(client, cloudhsm_stores):
     """Give each CloudHSM key store its cluster (cloud_hsm_cluster; None when AWS does not know it), read with one
     DescribeClusters call for all of them."""
-    cloudhsm_stores = [store for store in stores if store["custom_key_store_type"] == "AWS_CLOUDHSM"]
     cluster_ids = sorted(set(store["cloud_hsm_cluster_id"] for store in cloudhsm_stores))
     clusters = {cluster["ClusterId"]: cluster for cluster in describe_clusters(client, {"clusterIds": cluster_ids})}
     for store in cloudhsm_stores:
@@ -216,11 +215,10 @@ def main():
             module.client("kms"), module.params["custom_key_store_id"], module.params["custom_key_store_name"]
         )
         stores = [info_entry(entry) for entry in entries]
+        cloudhsm_stores = [store for store in stores if store["custom_key_store_type"] == "AWS_CLOUDHSM"]
         # No CloudHSM client, and no call, when no store is a CloudHSM key store.
-        if module.params["cloud_hsm_cluster"] and any(
-            store["custom_key_store_type"] == "AWS_CLOUDHSM" for store in stores
-        ):
-            add_clusters(module.client("cloudhsmv2"), stores)
+        if module.params["cloud_hsm_cluster"] and cloudhsm_stores:
+            add_clusters(module.client("cloudhsmv2"), cloudhsm_stores)
     except (AnsibleKMSError, AnsibleCloudHSMError) as error:
         module.fail_aws_error(error)
     module.exit_json(changed=False, custom_key_stores=stores, region=module.region)
