@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -786,19 +787,32 @@ def role_fleet_inventory(runner):
     return runner.write("role-fleet-inventory.json", json.dumps({"custom_key_stores": {"children": children}}))
 
 
+def children_cpu_seconds():
+    """CPU seconds (user and system) of this process's ended children and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def role_fleet_run(runner, emulator, inventory, failed):
-    """One run of the role fleet under the quota: (wall seconds, stores not CONNECTED, whether the run failed)."""
+    """One run of the role fleet under the quota: {seconds, not_connected, failed, cpu_per_store}; cpu_per_store is the
+    controller's CPU seconds (ansible-playbook, its workers and the module runs) per store."""
     for region in ROLE_FLEET_REGIONS:
         emulator.reset(region)
         emulator.seed(role_fleet_world(region, failed))
         emulator.request_quota(region, QUOTA_PER_SECOND)
-    seconds, finished = run_fleet(
-        runner, ROLE_FLEET_PLAYBOOK, inventory, len(ROLE_FLEET_REGIONS) * FLEET_STORES_PER_REGION
-    )
+    stores = len(ROLE_FLEET_REGIONS) * FLEET_STORES_PER_REGION
+    cpu_before = children_cpu_seconds()
+    seconds, finished = run_fleet(runner, ROLE_FLEET_PLAYBOOK, inventory, stores)
+    cpu_per_store = (children_cpu_seconds() - cpu_before) / stores
     total, connected = all_connected(emulator, ROLE_FLEET_REGIONS)
     for region in ROLE_FLEET_REGIONS:
         emulator.request_quota(region, None)
-    return seconds, total - connected, finished.returncode != 0
+    return {
+        "seconds": seconds,
+        "not_connected": total - connected,
+        "failed": finished.returncode != 0,
+        "cpu_per_store": cpu_per_store,
+    }
 
 
 def measure_role_fleet(runner, emulator, runs):
@@ -811,12 +825,15 @@ def measure_role_fleet(runner, emulator, runs):
     try:
         for failed in (False, True):
             samples = [role_fleet_run(runner, emulator, inventory, failed) for _run in range(runs)]
+            seconds = [sample["seconds"] for sample in samples]
+            cpu = [sample["cpu_per_store"] for sample in samples]
             figures["failed" if failed else "healthy"] = {
-                "samples": [seconds for seconds, _missing, _failed in samples],
-                "typical": median([seconds for seconds, _missing, _failed in samples]),
-                "worst": max(seconds for seconds, _missing, _failed in samples),
-                "not_connected": sum(missing for _seconds, missing, _failed in samples),
-                "failed_runs": sum(1 for _seconds, _missing, run_failed in samples if run_failed),
+                "samples": seconds,
+                "typical": median(seconds),
+                "worst": max(seconds),
+                "cpu_per_store": {"typical": median(cpu), "worst": max(cpu)},
+                "not_connected": sum(sample["not_connected"] for sample in samples),
+                "failed_runs": sum(1 for sample in samples if sample["failed"]),
             }
     finally:
         emulator.settings(connect_seconds=2, hsms_quota=6)
@@ -828,6 +845,7 @@ def measure_role_fleet(runner, emulator, runs):
         "connect_seconds": FLEET_CONNECT_SECONDS,
         "quota": QUOTA_PER_SECOND,
         "target": 1.5 * FLEET_CONNECT_SECONDS + 30,
+        "cores": os.cpu_count(),
         **figures,
     }
 

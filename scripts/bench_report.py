@@ -74,11 +74,33 @@ def role_fleet_rows(fleet):
                 )
                 + "all CONNECTED in one run, 0 failures",
                 f"{run['typical']:.1f} s typical, {run['worst']:.1f} s worst; not CONNECTED: {run['not_connected']}, "
-                f"failed runs: {run['failed_runs']}",
+                f"failed runs: {run['failed_runs']}; controller CPU {run['cpu_per_store']['typical']:.1f} s per store "
+                f"({run['cpu_per_store']['worst']:.1f} s worst)",
                 verdict(target_met(run) and run["not_connected"] == 0 and run["failed_runs"] == 0),
             )
         )
     return rows
+
+
+def role_fleet_lines(fleet):
+    """Section 11: what bounds the role fleet's wall time, from its controller CPU per store."""
+    run = fleet["healthy"]
+    cpu = run["cpu_per_store"]["worst"]
+    floor = fleet["stores"] * cpu / fleet["cores"]
+    return [
+        "## 11, 12. The role fleet",
+        "",
+        f"playbooks/connect_fleet.yml runs the connect role for each of {fleet['stores']} stores, one host each, with",
+        "`strategy: free` and `connect_progress_interval: 0` (each wait one module run). Each store costs the",
+        f"controller about {cpu:.1f} s of CPU (worst of {fleet['runs']} runs: ansible-playbook, its worker processes and",
+        "the module runs, which read the store and its cluster, connect and wait, and prove the store). On this",
+        f"machine's {fleet['cores']} cores that alone takes {fleet['stores']} x {cpu:.1f} s / {fleet['cores']} = {floor:.0f} s,",
+        f"against {fleet['target']:.0f} s for the whole run: the run is bound by the controller's CPU, not by AWS or the",
+        f"request quota. {fleet['stores']} x {cpu:.1f} s / {fleet['target']:.0f} s = "
+        f"{fleet['stores'] * cpu / fleet['target']:.1f} cores' worth of CPU, at the least, would fit in the target;",
+        "on AWX, job slicing spreads the stores over execution nodes (README, At scale).",
+        "",
+    ]
 
 
 def peak(run, operation):
@@ -523,6 +545,8 @@ def render(results, info, previous, seconds):
     out += quota_sections(results)
     if "role" in results:
         out += role_lines(results["role"])
+    if "role_fleet" in results:
+        out += role_fleet_lines(results["role_fleet"])
     if previous:
         out += [
             f"The previous committed run (version {previous['version']}) measured {previous['rss_mib']:.1f} MiB.",

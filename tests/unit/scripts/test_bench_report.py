@@ -3,6 +3,7 @@
 
 """scripts/bench_report.py: the verdicts of the connect role's figures (9 to 12) follow their targets."""
 
+from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_fleet_lines
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_fleet_rows
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_rows
 
@@ -38,7 +39,7 @@ def test_the_role_misses_them_one_by_one_on_the_worst_run():
 
 
 def fleet(healthy_worst, failed_missing=0, failed_runs=0):
-    run = {"typical": 40.0, "not_connected": 0, "failed_runs": 0}
+    run = {"typical": 40.0, "not_connected": 0, "failed_runs": 0, "cpu_per_store": {"typical": 3.5, "worst": 4.0}}
     return {
         "runs": 3,
         "stores": 30,
@@ -47,6 +48,7 @@ def fleet(healthy_worst, failed_missing=0, failed_runs=0):
         "connect_seconds": 20,
         "quota": 5,
         "target": 60.0,
+        "cores": 2,
         "healthy": dict(run, worst=healthy_worst),
         "failed": dict(run, worst=90.0, not_connected=failed_missing, failed_runs=failed_runs),
     }
@@ -57,3 +59,10 @@ def test_the_role_fleet_is_judged_by_its_worst_run_and_by_every_store_connected(
     assert verdicts(role_fleet_rows(fleet(60.1))) == ["MISSED", "met"]
     assert verdicts(role_fleet_rows(fleet(50.0, failed_missing=1))) == ["met", "MISSED"]
     assert verdicts(role_fleet_rows(fleet(50.0, failed_runs=1))) == ["met", "MISSED"]
+
+
+def test_the_role_fleet_section_computes_the_cpu_floor_from_the_worst_cpu_per_store():
+    text = "\n".join(role_fleet_lines(fleet(70.0)))
+    assert "30 x 4.0 s / 2 = 60 s" in text
+    assert "30 x 4.0 s / 60 s = 2.0 cores" in text
+    assert "controller CPU 3.5 s per store (4.0 s worst)" in role_fleet_rows(fleet(70.0))[0][3]
