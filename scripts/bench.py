@@ -223,16 +223,30 @@ class Runner:
         return handle
 
 
+# Linux keeps a process's peak RSS across exec: a child of this (large) process starts its count at this process's
+# size. So the peak is read by a small Python that forks the command and waits for it (its own size is the floor).
+PEAK_RSS_PROBE = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execv(sys.argv[1], sys.argv[1:])\n"
+    "_pid, status, usage = os.wait4(pid, 0)\n"
+    "print(usage.ru_maxrss)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def run_measured(command, env=None):
-    """Run a command to its end; (wall seconds, peak RSS in MiB) of that process."""
+    """Run a command to its end, twice: (wall seconds, peak RSS in MiB) of that process."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.run(command, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} exited with {process.returncode}")
-    return seconds, usage.ru_maxrss / 1024.0
+    probe = subprocess.run(
+        [PYTHON, "-c", PEAK_RSS_PROBE, *command], env=env or ENV, stdout=subprocess.PIPE, text=True, check=False
+    )
+    if process.returncode != 0 or probe.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited with {process.returncode or probe.returncode}")
+    return seconds, int(probe.stdout.split()[-1]) / 1024.0
 
 
 def median(values):

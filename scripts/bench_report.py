@@ -542,16 +542,16 @@ def render(results, info, previous, seconds):
         ),
         "",
     ]
-    out += quota_sections(results)
-    if "role" in results:
-        out += role_lines(results["role"])
-    if "role_fleet" in results:
-        out += role_fleet_lines(results["role_fleet"])
     if previous:
         out += [
             f"The previous committed run (version {previous['version']}) measured {previous['rss_mib']:.1f} MiB.",
             "",
         ]
+    out += quota_sections(results)
+    if "role" in results:
+        out += role_lines(results["role"])
+    if "role_fleet" in results:
+        out += role_fleet_lines(results["role_fleet"])
     out += [
         f"<!-- bench: {json.dumps({'version': info['collection'], 'rss_mib': round(rss['connection module process'], 1)})} -->",
         "",
