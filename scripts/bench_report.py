@@ -553,10 +553,20 @@ def render(results, info, previous, seconds):
     if "role_fleet" in results:
         out += role_fleet_lines(results["role_fleet"])
     out += [
-        f"<!-- bench: {json.dumps({'version': info['collection'], 'rss_mib': round(rss['connection module process'], 1)})} -->",
+        f"<!-- bench: {json.dumps(marker(results, info))} -->",
         "",
     ]
     return "\n".join(out)
+
+
+def marker(results, info):
+    """The figures scripts/scale.py reads back: the module run's peak RSS and the role fleet's worst CPU per store."""
+    figures = {"version": info["collection"], "rss_mib": round(results["rss"]["connection module process"], 1)}
+    if "role_fleet" in results:
+        figures["role_cpu_per_store"] = round(
+            max(results["role_fleet"][kind]["cpu_per_store"]["worst"] for kind in ("healthy", "failed")), 1
+        )
+    return figures
 
 
 def role_lines(role):

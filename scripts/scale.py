@@ -2,10 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module fleet at internet scale, on paper: what one controller running playbooks/fleet.yml with N forks does
 for many accounts x Regions x stores, computed from the poll schedule (plugins/module_utils/polling.py) and KMS's
-request quota. docs/scale.md quotes its output.
+request quota; and the role fleet (playbooks/connect_fleet.yml), bound by the controller's CPU. docs/scale.md quotes
+its output.
 
 Usage: python scripts/scale.py [--accounts 100] [--regions 17] [--stores 10] [--forks 10 50 100 200]
-       [--item-seconds 0.5] [--connect-seconds 20 1200] [--rss-mib 49.8]
+       [--item-seconds 0.5] [--connect-seconds 20 1200] [--rss-mib 49.8] [--role-cpu-seconds 5.8]
+       [--cores 2 16 64 256]
 (from the collection root, with ANSIBLE_COLLECTIONS_PATH naming an ansible_collections/ tree that holds this
 collection, as for make bench; `make bench` is not needed).
 
@@ -44,14 +46,15 @@ def peak(times):
     return peak_per_second([round(at * 1e6) for at in times], window=1e6)
 
 
-def measured_rss(path=os.path.join(REPO, "docs", "benchmarks.md")):
-    """The peak RSS of one module run (MiB) that the last `make bench` recorded in docs/benchmarks.md, or None."""
+def measured(name, path=os.path.join(REPO, "docs", "benchmarks.md")):
+    """A figure the last `make bench` recorded in docs/benchmarks.md, or None: rss_mib, the peak RSS of one module
+    run (MiB); role_cpu_per_store, the role fleet's controller CPU seconds per store (the worst run)."""
     try:
         with open(path, encoding="utf-8") as handle:
             found = re.search(r"<!-- bench: (\{.*\}) -->", handle.read())
     except OSError:
         return None
-    return json.loads(found.group(1))["rss_mib"] if found else None
+    return json.loads(found.group(1)).get(name) if found else None
 
 
 def connect_host(start, stores, item_seconds, connect_seconds):
@@ -138,11 +141,20 @@ def at_once(stores, connect_seconds, spread=0.0, timeout=MODULE_WAIT_TIMEOUT):
     return {"peaks": peaks, "over_quota": dict((name, max(0, peak - QUOTA_PER_SECOND)) for name, peak in peaks.items())}
 
 
+def role_fleet(stores, cpu_per_store, cores, connect_seconds):
+    """playbooks/connect_fleet.yml, one host per store, on a controller of `cores` cores: a lower bound of the wall time
+    (seconds). Each store costs the controller cpu_per_store seconds of CPU (ansible-playbook, its workers, the module
+    runs), so the run lasts at least the CPU of all stores spread over every core, and at least one store's own
+    connection, which waits on AWS, plus its CPU; the request quota only lengthens it (throttled calls, retried)."""
+    return max(stores * cpu_per_store / cores, connect_seconds + cpu_per_store)
+
+
 def report(args):
     """The Markdown that docs/scale.md quotes."""
     hosts = args.accounts * args.regions
     total = hosts * args.stores
-    rss = args.rss_mib if args.rss_mib is not None else measured_rss()
+    rss = args.rss_mib if args.rss_mib is not None else measured("rss_mib")
+    role_cpu = args.role_cpu_seconds if args.role_cpu_seconds is not None else measured("role_cpu_per_store")
     lines = [
         f"{args.accounts} accounts x {args.regions} Regions x {args.stores} stores = {total} stores, {hosts} inventory hosts "
         f"(one per account and Region); {args.item_seconds} s per module run; quota {QUOTA_PER_SECOND} requests per second "
@@ -174,6 +186,18 @@ def report(args):
                 f"| {seconds:.0f} s | {spread:.0f} s | {figures['peaks'][DESCRIBE]} / {figures['peaks'][CONNECT]} | "
                 f"{figures['over_quota'][DESCRIBE]} / {figures['over_quota'][CONNECT]} |"
             )
+    if role_cpu:
+        lines += [
+            "",
+            f"The role fleet (playbooks/connect_fleet.yml, one host per store), {role_cpu:.1f} s of controller CPU per store: "
+            f"{total * role_cpu / 3600:.1f} CPU hours for the {total} stores.",
+            "",
+            "| controller cores (all execution nodes) | connection | wall time, at least |",
+            "|---|---|---|",
+        ]
+        for seconds in args.connect_seconds:
+            for cores in args.cores:
+                lines.append(f"| {cores} | {seconds:.0f} s | {role_fleet(total, role_cpu, cores, seconds) / 60:.1f} min |")
     return "\n".join(lines)
 
 
@@ -186,6 +210,10 @@ def main(argv=None):
     parser.add_argument("--item-seconds", type=float, default=0.5, help="one module run in a loop (default 0.5 s)")
     parser.add_argument("--connect-seconds", type=float, nargs="+", default=[20.0, 1200.0])
     parser.add_argument("--rss-mib", type=float, help="peak RSS of one module run (default: docs/benchmarks.md)")
+    parser.add_argument(
+        "--role-cpu-seconds", type=float, help="the role fleet's controller CPU per store (default: docs/benchmarks.md)"
+    )
+    parser.add_argument("--cores", type=int, nargs="+", default=[2, 16, 64, 256], help="cores for the role fleet")
     print(report(parser.parse_args(argv)))
     return 0
 

@@ -3,6 +3,7 @@
 
 """scripts/bench_report.py: the verdicts of the connect role's figures (9 to 12) follow their targets."""
 
+from ansible_collections.awskms.custom_key_store.scripts.bench_report import marker
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_fleet_lines
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_fleet_rows
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_rows
@@ -66,3 +67,11 @@ def test_the_role_fleet_section_computes_the_cpu_floor_from_the_worst_cpu_per_st
     assert "30 x 4.0 s / 2 = 60 s" in text
     assert "30 x 4.0 s / 60 s = 2.0 cores" in text
     assert "controller CPU 3.5 s per store (4.0 s worst)" in role_fleet_rows(fleet(70.0))[0][3]
+
+
+def test_the_marker_records_the_rss_and_the_role_fleets_worst_cpu_per_store_for_scale_py():
+    info = {"collection": "0.1.0"}
+    results = {"rss": {"connection module process": 45.04}}
+    assert marker(results, info) == {"version": "0.1.0", "rss_mib": 45.0}
+    results["role_fleet"] = dict(fleet(70.0), failed=dict(fleet(70.0)["failed"], cpu_per_store={"worst": 4.26}))
+    assert marker(results, info)["role_cpu_per_store"] == 4.3

@@ -9,7 +9,8 @@ from ansible_collections.awskms.custom_key_store.scripts.scale import QUOTA_PER_
 from ansible_collections.awskms.custom_key_store.scripts.scale import at_once
 from ansible_collections.awskms.custom_key_store.scripts.scale import fleet
 from ansible_collections.awskms.custom_key_store.scripts.scale import main
-from ansible_collections.awskms.custom_key_store.scripts.scale import measured_rss
+from ansible_collections.awskms.custom_key_store.scripts.scale import measured
+from ansible_collections.awskms.custom_key_store.scripts.scale import role_fleet
 
 
 def test_one_store_takes_its_connection_plus_the_schedules_lag():
@@ -52,19 +53,34 @@ def test_stores_connected_at_once_poll_in_step_above_the_quota():
     assert at_once(1, 20)["peaks"] == {"DescribeCustomKeyStores": 1, "ConnectCustomKeyStore": 1}
 
 
-def test_measured_rss_comes_from_the_bench_marker(tmp_path):
+def test_measured_figures_come_from_the_bench_marker(tmp_path):
     document = tmp_path / "benchmarks.md"
-    document.write_text('text\n<!-- bench: {"version": "0.1.0", "rss_mib": 49.8} -->\n')
-    assert measured_rss(str(document)) == 49.8
-    assert measured_rss(str(tmp_path / "missing.md")) is None
+    document.write_text('text\n<!-- bench: {"version": "0.1.0", "rss_mib": 49.8, "role_cpu_per_store": 5.8} -->\n')
+    assert measured("rss_mib", str(document)) == 49.8
+    assert measured("role_cpu_per_store", str(document)) == 5.8
+    assert measured("rss_mib", str(tmp_path / "missing.md")) is None
+
+
+def test_the_role_fleet_is_bound_by_the_controllers_cpu_until_the_connection_is_longer():
+    # the bench's fleet: 30 stores, 5.8 s of CPU each, on 2 cores: 87 s, beyond the 20 s connection
+    assert role_fleet(30, 5.8, 2, 20) == pytest.approx(87.0)
+    # enough cores: one store's connection and its own CPU
+    assert role_fleet(30, 5.8, 64, 20) == pytest.approx(25.8)
+    assert role_fleet(17000, 5.8, 64, 1200) == pytest.approx(17000 * 5.8 / 64)
 
 
 def test_the_report_names_every_fork_count(capsys):
     assert (
-        main(["--accounts", "2", "--regions", "3", "--forks", "1", "6", "--connect-seconds", "20", "--rss-mib", "50"])
+        main(
+            ["--accounts", "2", "--regions", "3", "--forks", "1", "6", "--connect-seconds", "20", "--rss-mib", "50"]
+            + ["--role-cpu-seconds", "6", "--cores", "2", "360"]
+        )
         == 0
     )
     out = capsys.readouterr().out
     assert "2 accounts x 3 Regions x 10 stores = 60 stores, 6 inventory hosts" in out
     assert "| 1 | 20 s |" in out and "| 6 | 20 s |" in out
     assert "0.3 GiB (6 x 50.0 MiB)" in out
+    # the role fleet: 60 stores x 6 s = 0.1 CPU hours; 3 min on 2 cores, one connection and its CPU on 360
+    assert "6.0 s of controller CPU per store: 0.1 CPU hours for the 60 stores" in out
+    assert "| 2 | 20 s | 3.0 min |" in out and "| 360 | 20 s | 0.4 min |" in out
