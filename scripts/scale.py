@@ -197,7 +197,9 @@ def report(args):
         ]
         for seconds in args.connect_seconds:
             for cores in args.cores:
-                lines.append(f"| {cores} | {seconds:.0f} s | {role_fleet(total, role_cpu, cores, seconds) / 60:.1f} min |")
+                lines.append(
+                    f"| {cores} | {seconds:.0f} s | {role_fleet(total, role_cpu, cores, seconds) / 60:.1f} min |"
+                )
     return "\n".join(lines)
 
 
