@@ -41,7 +41,7 @@ from emulator.quota import request_rates  # noqa: E402  pylint: disable=wrong-im
 # ansible_collections/ tree that ANSIBLE_COLLECTIONS_PATH names, as ansible-playbook finds it.
 sys.path[1:1] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
 
-from bench_report import previous_rss  # noqa: E402  pylint: disable=wrong-import-position
+from bench_report import bench_marker  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import render  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import render_quota_only  # noqa: E402  pylint: disable=wrong-import-position
 from bench_report import role_lines  # noqa: E402  pylint: disable=wrong-import-position
@@ -999,7 +999,7 @@ def finish(args, results, started, render_document):
     """Write the document, print the summary."""
     seconds = time.monotonic() - started
     info = machine()
-    previous = previous_rss(args.output)
+    previous = bench_marker(args.output)
     document = render_document(results, info, previous, seconds)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as handle:

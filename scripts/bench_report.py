@@ -343,8 +343,9 @@ def text_table(header, rows):
 SUMMARY_HEADER = ["#", "metric", "target", "measured", "verdict"]
 
 
-def previous_rss(path):
-    """(collection version, peak RSS in MiB) that the last committed run recorded, if any."""
+def bench_marker(path):
+    """The figures a run recorded at the end of the document at path (marker()), or None: the collection's version,
+    the peak RSS of one module run in MiB, the role fleet's worst CPU per store."""
     try:
         with open(path, encoding="utf-8") as handle:
             found = re.search(r"<!-- bench: (\{.*\}) -->", handle.read())

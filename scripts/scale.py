@@ -22,15 +22,14 @@ The model, as the playbook runs (one inventory host per account and Region, Ansi
 
 import argparse
 import heapq
-import json
 import os
-import re
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(REPO, "scripts"), os.path.join(REPO, "tests")]
 sys.path[1:1] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
 
+from bench_report import bench_marker  # noqa: E402  pylint: disable=wrong-import-position
 from bench_schedule import poll_times  # noqa: E402  pylint: disable=wrong-import-position
 
 from emulator.quota import peak_per_second  # noqa: E402  pylint: disable=wrong-import-position
@@ -49,12 +48,7 @@ def peak(times):
 def measured(name, path=os.path.join(REPO, "docs", "benchmarks.md")):
     """A figure the last `make bench` recorded in docs/benchmarks.md, or None: rss_mib, the peak RSS of one module
     run (MiB); role_cpu_per_store, the role fleet's controller CPU seconds per store (the worst run)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            found = re.search(r"<!-- bench: (\{.*\}) -->", handle.read())
-    except OSError:
-        return None
-    return json.loads(found.group(1)).get(name) if found else None
+    return (bench_marker(path) or {}).get(name)
 
 
 def connect_host(start, stores, item_seconds, connect_seconds):
