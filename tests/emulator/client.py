@@ -107,11 +107,12 @@ class EmulatorClient:
         """Readable dump of one region, including each store's transition history."""
         return self._call("GET", "world", query={"region": region})
 
-    def settings(self, **durations):
-        """Read the durations, or change some (``connect_seconds=0.1``) and return them all."""
+    def settings(self, region=None, **durations):
+        """Read the durations, or change some (``connect_seconds=0.1``) and return them all; with ``region``,
+        that region's own durations (until it is reset)."""
         if durations:
-            return self._call("POST", "settings", durations)
-        return self._call("GET", "settings")
+            return self._call("POST", "settings", dict(durations, **({"region": region} if region else {})))
+        return self._call("GET", "settings", query={"region": region} if region else None)
 
     # -- operator actions -------------------------------------------------------------
 

@@ -239,7 +239,7 @@ class Emulator:
             ("POST", "reset"): self._reset,
             ("POST", "seed"): lambda query, body: self.regions.seed(body),
             ("GET", "world"): lambda query, body: self.regions.dump(_query_region(query)),
-            ("GET", "settings"): lambda query, body: self.regions.settings.as_dict(),
+            ("GET", "settings"): self._read_settings,
             ("POST", "settings"): self._update_settings,
             ("GET", "faults"): lambda query, body: self.faults.as_dict(),
             ("POST", "faults"): self._configure_faults,
@@ -285,7 +285,20 @@ class Emulator:
             self.requests.clear()
         return {"reset": region or "all"}
 
+    def _read_settings(self, query, body):
+        """Every shared setting, or with ?region= that region's durations."""
+        region = query.get("region", [None])[0]
+        if region is None:
+            return self.regions.settings.as_dict()
+        return self.regions.world(check_region(region, "settings")).duration_settings()
+
     def _update_settings(self, query, body):
+        """Shared settings, or with "region" in the body durations for that region alone (until it is reset)."""
+        if isinstance(body, dict) and "region" in body:
+            values = dict(body)
+            world = self.regions.world(check_region(values.pop("region"), "settings"))
+            world.set_durations(values)
+            return world.duration_settings()
         self.regions.settings.update(body)
         return self.regions.settings.as_dict()
 

@@ -98,6 +98,11 @@ class Settings:
 
     def update(self, values):
         """Validate and apply new durations (seconds) and quotas (counts), all or nothing."""
+        self._values.update(self.check(values))
+
+    @staticmethod
+    def check(values):
+        """The durations (as floats) and quotas of ``values``, validated, else ControlError."""
         if not isinstance(values, dict):
             raise ControlError("Settings must be a JSON object of durations in seconds and quotas.")
         checked = {}
@@ -115,7 +120,7 @@ class Settings:
             if not _is_number(value) or value < 0:
                 raise ControlError('Setting "%s" must be a number of seconds, zero or more.' % name)
             checked[name] = float(value)
-        self._values.update(checked)
+        return checked
 
     def __getitem__(self, name):
         return self._values[name]
@@ -132,6 +137,7 @@ class World:
         self.region = region
         self.account_id = ACCOUNT_ID
         self.settings = settings
+        self.durations = {}
         self.clock = clock
         self.proxy_servers = proxy_servers if proxy_servers is not None else xks.ProxyServers()
         self.clusters = {}
@@ -243,7 +249,26 @@ class World:
 
     def deadline(self, setting, seconds=None):
         """The monotonic time a transition of duration ``setting`` (or ``seconds``) started now ends."""
-        return self.clock.monotonic() + (self.settings[setting] if seconds is None else seconds)
+        return self.clock.monotonic() + (self.duration(setting) if seconds is None else seconds)
+
+    def duration(self, name):
+        """The duration setting ``name`` in this region: its own (set_durations), else the shared one."""
+        return self.durations.get(name, self.settings[name])
+
+    def set_durations(self, values):
+        """Durations for this region alone (until it is reset), so that tests running side by side in their own
+        regions do not change each other's; quotas stay shared."""
+        checked = Settings.check(values)
+        quotas = sorted(set(checked) & set(DEFAULT_QUOTAS))
+        if quotas:
+            raise ControlError(
+                "Settings for one region take only durations; %s apply to every region." % ", ".join(quotas)
+            )
+        self.durations.update(checked)
+
+    def duration_settings(self):
+        """This region's durations: its own, else the shared ones."""
+        return {name: self.duration(name) for name in DEFAULT_SETTINGS}
 
     def set_state(self, store, state, error_code=None, seconds=None):
         """Move a store to ``state`` now, ending any transition in progress. CONNECTING and
@@ -403,7 +428,7 @@ def check_region(region, what):
     """A region name such as us-east-1 (None means the default region), else ControlError."""
     if region is None:
         return DEFAULT_REGION
-    if not is_region_name(region):
+    if not isinstance(region, str) or not is_region_name(region):
         raise ControlError('%s: "region" must be a region name such as us-east-1, not %r.' % (what, region))
     return region
 

@@ -272,7 +272,7 @@ def probe(world, config, operation):
         config["secret"],
         world.region,
         ca_bundle=handle.ca_pem,
-        timeout=world.settings["xks_probe_timeout_seconds"],
+        timeout=world.duration("xks_probe_timeout_seconds"),
         address=handle.address,
         kms_operation=operation,
     )

@@ -130,3 +130,15 @@ def test_bad_values_are_refused(emu, action, body, message):
     with pytest.raises(client.EmulatorError) as caught:
         emu._call("POST", action, body)  # pylint: disable=protected-access
     assert caught.value.status == 400 and message in caught.value.message
+
+
+def test_settings_for_one_region_over_http_leave_the_others_alone(emu):
+    shared = emu.settings()
+    own = emu.settings(region="eu-west-1", connect_seconds=7)
+    assert own == {**{name: shared[name] for name in own}, "connect_seconds": 7.0}
+    assert emu.settings(region="eu-west-1")["connect_seconds"] == 7.0
+    assert emu.settings() == shared
+    with pytest.raises(client.EmulatorError, match="only durations"):
+        emu.settings(region="eu-west-1", hsms_quota=8)
+    with pytest.raises(client.EmulatorError, match="region name"):
+        emu.settings(region="eu_west_1", connect_seconds=1)

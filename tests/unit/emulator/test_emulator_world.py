@@ -121,3 +121,23 @@ def test_reset_one_region_or_all(regions, ids):
     assert len(regions.world("eu-west-1").clusters) == 1
     regions.reset()
     assert regions.regions() == []
+
+
+def test_a_regions_own_durations_apply_to_it_alone_until_it_is_reset(world, regions, clock, ids):
+    store_id = ids["custom_key_stores"]["hsm-store"]
+    regions.world("eu-west-1").set_durations({"connect_seconds": 0.5})
+    world.set_durations({"connect_seconds": 5})
+    call(world, "ConnectCustomKeyStore", CustomKeyStoreId=store_id)
+    clock.advance(4.99)
+    assert state_of(world, store_id)["ConnectionState"] == "CONNECTING"
+    clock.advance(0.02)
+    assert state_of(world, store_id)["ConnectionState"] == "CONNECTED"
+    assert regions.world("eu-west-1").duration_settings()["connect_seconds"] == 0.5
+    assert regions.settings["connect_seconds"] == 2.0
+    with pytest.raises(ControlError, match="only durations"):
+        world.set_durations({"hsms_quota": 8})
+    with pytest.raises(ControlError):
+        world.set_durations({"connect_seconds": -1})
+    assert world.duration("connect_seconds") == 5.0
+    regions.reset("eu-west-1")
+    assert regions.world("eu-west-1").duration("connect_seconds") == 2.0
