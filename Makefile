@@ -88,10 +88,11 @@ venv312: $(VENV312)/.installed
 runtime: $(VENV)/.runtime
 
 # .venv in two layers: the runtime (enough for make demo and make emulator), then the dev tools.
-# --no-compile: Python compiles only the modules the demo imports, when it imports them.
+# pip byte-compiles what it installs, as on any controller or execution environment. Python does not do it later
+# where PYTHONDONTWRITEBYTECODE is set: every module run would compile boto3 again (about 0.3 s of CPU a task).
 $(VENV)/.runtime: tests/requirements-runtime.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python $(PIP_INSTALL) --no-compile -r tests/requirements-runtime.txt
+	$(VENV)/bin/python $(PIP_INSTALL) -r tests/requirements-runtime.txt
 	touch $@
 
 $(VENV)/.installed: tests/requirements.txt $(VENV)/.runtime

@@ -876,7 +876,8 @@ def machine():
         [
             PYTHON,
             "-c",
-            "import ansible.release, boto3, botocore; print(ansible.release.__version__, boto3.__version__, botocore.__version__)",
+            "import ansible.release, boto3, botocore, importlib.util, os; print(ansible.release.__version__, boto3.__version__,"
+            " botocore.__version__, os.path.exists(importlib.util.cache_from_source(botocore.__file__)))",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -892,6 +893,8 @@ def machine():
         "ansible_core": versions[0],
         "boto3": versions[1],
         "botocore": versions[2],
+        # Without bytecode, every module run compiles boto3 and botocore again: slower than any real controller.
+        "byte_compiled": versions[3] == "True",
         "collection": version,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }

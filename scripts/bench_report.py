@@ -262,6 +262,7 @@ def render_quota_only(results, info, previous, seconds):  # pylint: disable=unus
             "",
             f"- Machine: {info['cores']} cores, {info['cpu']}, {info['system']}",
             f"- Python {info['python']}, ansible-core {info['ansible_core']}, boto3 {info['boto3']}, botocore {info['botocore']}",
+            packages_line(info),
             "",
             markdown_table(SUMMARY_HEADER, summary_rows(results)),
             "",
@@ -326,6 +327,13 @@ def base_rows(results):
     ]
 
 
+def packages_line(info):
+    """Whether the controller's packages hold bytecode: without it each module run compiles boto3 again."""
+    if info.get("byte_compiled", True):
+        return "- Python packages byte-compiled, as pip installs them"
+    return "- Python packages NOT byte-compiled: each module run compiles boto3 and botocore again, slower than a real controller"
+
+
 def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _column in header) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
@@ -373,6 +381,7 @@ def render(results, info, previous, seconds):
         f"- Date: {info['date']} (the whole bench took {seconds / 60:.1f} min)",
         f"- Machine: {info['cores']} cores, {info['cpu']}, {info['system']}",
         f"- Python {info['python']}, ansible-core {info['ansible_core']}, boto3 {info['boto3']}, botocore {info['botocore']}",
+        packages_line(info),
         f"- awskms.custom_key_store {info['collection']}",
         "",
         markdown_table(SUMMARY_HEADER, summary_rows(results)),

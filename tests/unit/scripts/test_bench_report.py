@@ -4,6 +4,7 @@
 """scripts/bench_report.py: the verdicts of the connect role's figures (9 to 12) follow their targets."""
 
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import marker
+from ansible_collections.awskms.custom_key_store.scripts.bench_report import packages_line
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_fleet_lines
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_fleet_rows
 from ansible_collections.awskms.custom_key_store.scripts.bench_report import role_rows
@@ -75,3 +76,8 @@ def test_the_marker_records_the_rss_and_the_role_fleets_worst_cpu_per_store_for_
     assert marker(results, info) == {"version": "0.1.0", "rss_mib": 45.0}
     results["role_fleet"] = dict(fleet(70.0), failed=dict(fleet(70.0)["failed"], cpu_per_store={"worst": 4.26}))
     assert marker(results, info)["role_cpu_per_store"] == 4.3
+
+
+def test_the_machine_lines_say_when_the_packages_lack_bytecode():
+    assert "NOT byte-compiled" in packages_line({"byte_compiled": False})
+    assert "NOT" not in packages_line({"byte_compiled": True})
