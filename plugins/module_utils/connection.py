@@ -123,6 +123,7 @@ class ConnectionRunner(Runner):
         self.history = []
         self.waited = False
         self._last_call = None  # (ConnectionState before this run's last Connect / Disconnect, clock() after it)
+        self.entry = None  # the store as a run that ended left it (its DescribeCustomKeyStores entry)
 
     def run(self, desired, wait=False, wait_timeout=1200, reconnect_failed=False):
         self._start_clock(wait_timeout)
@@ -171,6 +172,7 @@ class ConnectionRunner(Runner):
             entry = with_state(entry, _AFTER_CALL[steps[0]], "ConnectionState")
             self._record(entry["ConnectionState"])
 
+        self.entry = entry
         return self._result(entry, before)
 
     def _name(self, entry):

@@ -46,6 +46,31 @@ IAM_ACTIONS = {
 }
 
 
+# What kms_custom_key_store_connection returns in `proof` of a proof it made.
+CONNECTION_PROOF_KEYS = ("proven", "proof", "reason", "actions", "missing_iam_action", "random_byte_count")
+
+
+def prove_connected_store(client, region, store, predicted=False):
+    """kms_custom_key_store_connection's `proof` (its prove option) of the store it leaves (a DescribeCustomKeyStores
+    entry): a CloudHSM key store seen CONNECTED is proved by GenerateRandom, in the same module run; any other is not
+    (proven None). `predicted`: the state is check mode's prediction, not a read."""
+    named = f"custom key store {store.get('CustomKeyStoreName')} ({store['CustomKeyStoreId']})"
+    state = store.get("ConnectionState")
+    if store.get("CustomKeyStoreType", "AWS_CLOUDHSM") == "EXTERNAL_KEY_STORE":
+        why = (
+            f"{named} is an external key store, which is proved by an Encrypt/Decrypt round trip with one of its KMS "
+            "keys: use kms_custom_key_store_proof with key_id"
+        )
+    elif state != "CONNECTED":
+        why = f"{named} is {state}, not CONNECTED"
+    elif predicted:
+        why = f"check mode, and {named} is not connected yet"
+    else:
+        made = ProofRunner(client, region).prove_store(store)
+        return {key: made[key] for key in CONNECTION_PROOF_KEYS if key in made}
+    return {"proven": None, "proof": None, "reason": f"Not run: {why}.", "actions": []}
+
+
 class NotChecked(Exception):
     """A call whose answer says nothing about the store: access denied, throttled, no answer."""
 
@@ -85,6 +110,15 @@ class ProofRunner:
             raise RunFailure(str(refused), **result) from None
         if store is None:
             raise RunFailure(f"Custom key store {label} not found in {self.region}.", **result)
+        return self._prove(result, store, key_id)
+
+    def prove_store(self, store):
+        """Proves a CloudHSM key store just described (its DescribeCustomKeyStores entry), without reading it again."""
+        self.actions = []
+        self.warnings = []
+        return self._prove({"changed": False, "proven": None, "proof": None, "actions": self.actions}, store, None)
+
+    def _prove(self, result, store, key_id):
         result.update(
             custom_key_store_id=store["CustomKeyStoreId"],
             custom_key_store_name=store.get("CustomKeyStoreName"),

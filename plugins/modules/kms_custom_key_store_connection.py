@@ -56,9 +56,23 @@ options:
         Disconnecting interrupts all cryptographic use of the store's KMS keys.
     type: bool
     default: false
+  prove:
+    description:
+      - With O(state=connected), prove that a CloudHSM key store the run leaves C(CONNECTED) can do cryptography,
+        as M(awskms.custom_key_store.kms_custom_key_store_proof) does, in the same module run - C(GenerateRandom) in
+        its cluster, one more call; the outcome is RV(proof). C(CONNECTED) means only that KMS reached the cluster.
+      - A proof that cannot be made (the caller lacks C(kms:GenerateRandom), KMS refused or did not answer) is said in
+        RV(proof), never a failure of the task.
+      - An external key store is proved only by M(awskms.custom_key_store.kms_custom_key_store_proof), with one of its
+        KMS keys; a store that is not C(CONNECTED) (O(wait=false), or C(FAILED)) and check mode's predicted
+        C(CONNECTED) are not proved either.
+    type: bool
+    default: false
 notes:
-  - Supports check mode and diff mode. Check mode makes one C(DescribeCustomKeyStores) call and no other.
-  - "IAM actions used: C(kms:DescribeCustomKeyStores), C(kms:ConnectCustomKeyStore), C(kms:DisconnectCustomKeyStore)."
+  - Supports check mode and diff mode. Check mode makes one C(DescribeCustomKeyStores) call and no other (and,
+    with O(prove=true) on a store that is already C(CONNECTED), C(GenerateRandom)).
+  - "IAM actions used: C(kms:DescribeCustomKeyStores), C(kms:ConnectCustomKeyStore), C(kms:DisconnectCustomKeyStore);
+    with O(prove=true), C(kms:GenerateRandom)."
 extends_documentation_fragment:
   - awskms.custom_key_store.wait
   - amazon.aws.common.modules
@@ -76,6 +90,17 @@ EXAMPLES = r"""
 - name: Start connecting without waiting
   awskms.custom_key_store.kms_custom_key_store_connection:
     custom_key_store_id: cks-1234567890abcdef0
+
+- name: Connect a CloudHSM key store, wait, and prove that it can do cryptography
+  awskms.custom_key_store.kms_custom_key_store_connection:
+    custom_key_store_name: production-hsm-store
+    wait: true
+    prove: true
+  register: connection
+
+- name: Say what the proof found
+  ansible.builtin.debug:
+    msg: "{{ connection.proof.reason }}"
 
 - name: Reconnect a store that failed with a transient error
   awskms.custom_key_store.kms_custom_key_store_connection:
@@ -196,6 +221,42 @@ state_history:
       type: float
   sample: [{"connection_state": "DISCONNECTED", "seconds": 0.0}, {"connection_state": "CONNECTING", "seconds": 0.1},
            {"connection_state": "CONNECTED", "seconds": 2.2}]
+proof:
+  description:
+    - The proof of use (O(prove=true)), as M(awskms.custom_key_store.kms_custom_key_store_proof) returns it.
+  returned: when O(prove=true) and the run ended without failing
+  type: dict
+  contains:
+    proven:
+      description:
+        - V(true) when the store proved that it can do cryptography, V(false) when KMS refused the call, V(null) when
+          the proof was not made or could not be made (see RV(proof.reason)).
+      type: bool
+      sample: true
+    proof:
+      description: V(GenerateRandom), or null when the proof was not made.
+      type: str
+      sample: GenerateRandom
+    reason:
+      description: One sentence saying what was proved, or why not and what to do.
+      type: str
+      sample: "Proven: the CloudHSM cluster of custom key store production-hsm-store (cks-1234567890abcdef0) generated
+        32 random bytes (GenerateRandom)."
+    actions:
+      description: The KMS API actions the proof called (they change nothing, so they are not in RV(actions)).
+      type: list
+      elements: str
+      sample: [GenerateRandom]
+    missing_iam_action:
+      description: The IAM action the caller lacks, when AWS answered C(AccessDeniedException).
+      type: str
+      returned: when the proof's call was denied
+      sample: kms:GenerateRandom
+    random_byte_count:
+      description: How many random bytes C(GenerateRandom) returned (the bytes themselves are not returned).
+      type: int
+      returned: when GenerateRandom answered
+      sample: 32
 """
 
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.connection import ConnectionRunner
@@ -204,6 +265,7 @@ from ansible_collections.awskms.custom_key_store.plugins.module_utils.kms import
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.modules import CustomKeyStoreModule
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import empty_problem
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.options import wait_timeout_problem
+from ansible_collections.awskms.custom_key_store.plugins.module_utils.proof import prove_connected_store
 from ansible_collections.awskms.custom_key_store.plugins.module_utils.runner import RunFailure
 
 
@@ -215,6 +277,7 @@ def main():
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=1200),
         reconnect_failed=dict(type="bool", default=False),
+        prove=dict(type="bool", default=False),
     )
     module = CustomKeyStoreModule(
         argument_spec=argument_spec,
@@ -223,12 +286,20 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    prove_problem = (
+        "prove=true proves a store this task leaves CONNECTED: use it with state=connected."
+        if params["prove"] and params["state"] != "connected"
+        else None
+    )
     module.fail_on_problem(
-        empty_problem(params, ("custom_key_store_id", "custom_key_store_name")) or wait_timeout_problem(params)
+        empty_problem(params, ("custom_key_store_id", "custom_key_store_name"))
+        or wait_timeout_problem(params)
+        or prove_problem
     )
 
     selector, label = store_selector(params["custom_key_store_id"], params["custom_key_store_name"])
-    runner = ConnectionRunner(module.wait_client("kms"), selector, label, module.region, check_mode=module.check_mode)
+    client = module.wait_client("kms")
+    runner = ConnectionRunner(client, selector, label, module.region, check_mode=module.check_mode)
     try:
         result = runner.run(
             params["state"],
@@ -240,6 +311,10 @@ def main():
         module.fail_json(msg=failure.message, **failure.result)
     except AnsibleKMSError as error:
         module.fail_aws_error(error, actions=runner.actions)
+    if params["prove"]:
+        # The wait client's 2 attempts: a proof that gets no answer is reported (proven null), not retried for minutes.
+        predicted = module.check_mode and bool(result["actions"])
+        result["proof"] = prove_connected_store(client, module.region, runner.entry, predicted=predicted)
     module.exit_json(**result)
 
 
