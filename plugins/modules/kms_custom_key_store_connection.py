@@ -70,7 +70,7 @@ options:
     default: false
 notes:
   - Supports check mode and diff mode. Check mode makes one C(DescribeCustomKeyStores) call and no other (and,
-    with O(prove=true) on a store that is already C(CONNECTED), C(GenerateRandom)).
+    with O(prove=true) on a store that was C(CONNECTED) when read, C(GenerateRandom)).
   - "IAM actions used: C(kms:DescribeCustomKeyStores), C(kms:ConnectCustomKeyStore), C(kms:DisconnectCustomKeyStore);
     with O(prove=true), C(kms:GenerateRandom)."
 extends_documentation_fragment:
@@ -313,7 +313,8 @@ def main():
         module.fail_aws_error(error, actions=runner.actions)
     if params["prove"]:
         # The wait client's 2 attempts: a proof that gets no answer is reported (proven null), not retried for minutes.
-        predicted = module.check_mode and bool(result["actions"])
+        # Check mode proves only a store that was CONNECTED when read: any other CONNECTED is its prediction.
+        predicted = module.check_mode and runner.history[0]["connection_state"] != "CONNECTED"
         result["proof"] = prove_connected_store(client, module.region, runner.entry, predicted=predicted)
     module.exit_json(**result)
 

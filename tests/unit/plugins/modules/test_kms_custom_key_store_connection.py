@@ -90,6 +90,7 @@ def test_a_proof_that_is_denied_is_said_and_the_task_does_not_fail(kms_stubber, 
     "state, store_type, check_mode, why",
     [
         ("DISCONNECTED", "AWS_CLOUDHSM", True, "check mode, and custom key store"),
+        ("CONNECTING", "AWS_CLOUDHSM", True, "check mode, and custom key store"),
         ("CONNECTED", "EXTERNAL_KEY_STORE", False, "is an external key store"),
     ],
 )
