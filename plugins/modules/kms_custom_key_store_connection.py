@@ -286,16 +286,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    prove_problem = (
-        "prove=true proves a store this task leaves CONNECTED: use it with state=connected."
-        if params["prove"] and params["state"] != "connected"
-        else None
-    )
-    module.fail_on_problem(
-        empty_problem(params, ("custom_key_store_id", "custom_key_store_name"))
-        or wait_timeout_problem(params)
-        or prove_problem
-    )
+    problem = empty_problem(params, ("custom_key_store_id", "custom_key_store_name")) or wait_timeout_problem(params)
+    if not problem and params["prove"] and params["state"] != "connected":
+        problem = "prove=true proves a store this task leaves CONNECTED: use it with state=connected."
+    module.fail_on_problem(problem)
 
     selector, label = store_selector(params["custom_key_store_id"], params["custom_key_store_name"])
     client = module.wait_client("kms")
