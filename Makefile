@@ -89,7 +89,7 @@ runtime: $(VENV)/.runtime
 
 # .venv in two layers: the runtime (enough for make demo and make emulator), then the dev tools.
 # pip byte-compiles what it installs, as on any controller or execution environment. Python does not do it later
-# where PYTHONDONTWRITEBYTECODE is set: every module run would compile boto3 again (about 0.3 s of CPU a task).
+# where PYTHONDONTWRITEBYTECODE is set: every module run would compile boto3 again (0.2 s more CPU a module task, measured).
 $(VENV)/.runtime: tests/requirements-runtime.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python $(PIP_INSTALL) -r tests/requirements-runtime.txt

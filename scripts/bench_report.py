@@ -329,7 +329,7 @@ def base_rows(results):
 
 def packages_line(info):
     """Whether the controller's packages hold bytecode: without it each module run compiles boto3 again."""
-    if info.get("byte_compiled", True):
+    if info["byte_compiled"]:
         return "- Python packages byte-compiled, as pip installs them"
     return "- Python packages NOT byte-compiled: each module run compiles boto3 and botocore again, slower than a real controller"
 

@@ -50,11 +50,16 @@ IAM_ACTIONS = {
 CONNECTION_PROOF_KEYS = ("proven", "proof", "reason", "actions", "missing_iam_action", "random_byte_count")
 
 
+def store_named(store):
+    """How a proof's reasons name a store (a DescribeCustomKeyStores entry)."""
+    return f"custom key store {store.get('CustomKeyStoreName')} ({store['CustomKeyStoreId']})"
+
+
 def prove_connected_store(client, region, store, predicted=False):
     """kms_custom_key_store_connection's `proof` (its prove option) of the store it leaves (a DescribeCustomKeyStores
     entry): a CloudHSM key store seen CONNECTED is proved by GenerateRandom, in the same module run; any other is not
     (proven None). `predicted`: the state is check mode's prediction, not a read."""
-    named = f"custom key store {store.get('CustomKeyStoreName')} ({store['CustomKeyStoreId']})"
+    named = store_named(store)
     state = store.get("ConnectionState")
     if store.get("CustomKeyStoreType", "AWS_CLOUDHSM") == "EXTERNAL_KEY_STORE":
         why = (
@@ -125,7 +130,7 @@ class ProofRunner:
             custom_key_store_type=store.get("CustomKeyStoreType", "AWS_CLOUDHSM"),
             connection_state=store.get("ConnectionState"),
         )
-        named = f"custom key store {store.get('CustomKeyStoreName')} ({store['CustomKeyStoreId']})"
+        named = store_named(store)
         external = result["custom_key_store_type"] == "EXTERNAL_KEY_STORE"
         result["proof"] = ROUND_TRIP if external else GENERATE_RANDOM
         if external and not key_id:
