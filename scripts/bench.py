@@ -815,17 +815,38 @@ def role_fleet_run(runner, emulator, inventory, failed):
         emulator.seed(role_fleet_world(region, failed))
         emulator.request_quota(region, QUOTA_PER_SECOND)
     stores = len(ROLE_FLEET_REGIONS) * FLEET_STORES_PER_REGION
+    since = emulator.last_seq()
     cpu_before = children_cpu_seconds()
+    started = time.time()
     seconds, finished = run_fleet(runner, ROLE_FLEET_PLAYBOOK, inventory, stores)
     cpu_per_store = (children_cpu_seconds() - cpu_before) / stores
     total, connected = all_connected(emulator, ROLE_FLEET_REGIONS)
     for region in ROLE_FLEET_REGIONS:
         emulator.request_quota(region, None)
+    entries = [entry for entry in requests_since(emulator, since) if entry["region"] in ROLE_FLEET_REGIONS]
     return {
         "seconds": seconds,
         "not_connected": total - connected,
         "failed": finished.returncode != 0,
         "cpu_per_store": cpu_per_store,
+        "phases": role_fleet_phases(entries, started),
+    }
+
+
+def role_fleet_phases(entries, started):
+    """When, in seconds after the run started, the role fleet's first call came, its first and last accepted
+    ConnectCustomKeyStore calls, and its last call (from the emulator's request log)."""
+    times = [entry["time"] - started for entry in entries]
+    connects = [
+        entry["time"] - started
+        for entry in entries
+        if entry["operation"] == "ConnectCustomKeyStore" and entry["status"] == 200
+    ]
+    return {
+        "first_call": min(times, default=0.0),
+        "first_connect": min(connects, default=0.0),
+        "last_connect": max(connects, default=0.0),
+        "last_call": max(times, default=0.0),
     }
 
 
@@ -846,6 +867,8 @@ def measure_role_fleet(runner, emulator, runs):
                 "typical": median(seconds),
                 "worst": max(seconds),
                 "cpu_per_store": {"typical": median(cpu), "worst": max(cpu)},
+                # The phases of the run whose wall time is the median (the one the typical figure is).
+                "phases": sorted(samples, key=lambda sample: sample["seconds"])[(len(samples) - 1) // 2]["phases"],
                 "not_connected": sum(sample["not_connected"] for sample in samples),
                 "failed_runs": sum(1 for sample in samples if sample["failed"]),
             }

@@ -83,10 +83,12 @@ def role_fleet_rows(fleet):
 
 
 def role_fleet_lines(fleet):
-    """Section 11: what bounds the role fleet's wall time, from its controller CPU per store."""
+    """Section 11: what bounds the role fleet's wall time: its controller CPU per store, and when its connections
+    started (the phases of the typical run, from the emulator's request log)."""
     run = fleet["healthy"]
     cpu = run["cpu_per_store"]["worst"]
     floor = fleet["stores"] * cpu / fleet["cores"]
+    phases = run["phases"]
     return [
         "## 11, 12. The role fleet",
         "",
@@ -99,6 +101,14 @@ def role_fleet_lines(fleet):
         f"request quota. {fleet['stores']} x {cpu:.1f} s / {fleet['target']:.0f} s = "
         f"{fleet['stores'] * cpu / fleet['target']:.1f} cores' worth of CPU, at the least, would fit in the target;",
         "on AWX, job slicing spreads the stores over execution nodes (README, At scale).",
+        "",
+        f"The typical run of figure 11 ({run['typical']:.1f} s), from the emulator's request log: its first call came "
+        f"{phases['first_call']:.1f} s after the start,",
+        f"its Connect calls from {phases['first_connect']:.1f} s to {phases['last_connect']:.1f} s, its last call at "
+        f"{phases['last_call']:.1f} s. The stores move through the role together, sharing the cores: each",
+        "connects only after its read and preflight, which the others' reads and preflights slow down, so the last",
+        f"Connect comes once most of the stores' pre-connect CPU is spent; then its {fleet['connect_seconds']} s connection "
+        "and a short report.",
         "",
     ]
 

@@ -41,7 +41,13 @@ def test_the_role_misses_them_one_by_one_on_the_worst_run():
 
 
 def fleet(healthy_worst, failed_missing=0, failed_runs=0):
-    run = {"typical": 40.0, "not_connected": 0, "failed_runs": 0, "cpu_per_store": {"typical": 3.5, "worst": 4.0}}
+    run = {
+        "typical": 40.0,
+        "not_connected": 0,
+        "failed_runs": 0,
+        "cpu_per_store": {"typical": 3.5, "worst": 4.0},
+        "phases": {"first_call": 9.04, "first_connect": 21.1, "last_connect": 29.34, "last_call": 51.3},
+    }
     return {
         "runs": 3,
         "stores": 30,
@@ -68,6 +74,13 @@ def test_the_role_fleet_section_computes_the_cpu_floor_from_the_worst_cpu_per_st
     assert "30 x 4.0 s / 2 = 60 s" in text
     assert "30 x 4.0 s / 60 s = 2.0 cores" in text
     assert "controller CPU 3.5 s per store (4.0 s worst)" in role_fleet_rows(fleet(70.0))[0][3]
+
+
+def test_the_role_fleet_section_says_when_the_typical_run_connected():
+    text = " ".join(role_fleet_lines(fleet(70.0)))
+    assert "typical run of figure 11 (40.0 s)" in text
+    assert "first call came 9.0 s after the start" in text
+    assert "Connect calls from 21.1 s to 29.3 s, its last call at 51.3 s" in text
 
 
 def test_the_marker_records_the_rss_and_the_role_fleets_worst_cpu_per_store_for_scale_py():
