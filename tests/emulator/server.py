@@ -48,12 +48,14 @@ class Faults:
 
     Each matching request waits ``latency_seconds``, is then throttled with probability
     ``throttle_ratio``, and otherwise fails with HTTP 500 with probability ``error_ratio``.
-    Faults never change the world. A ``seed`` makes the random draws reproducible.
+    Faults never change the world. A ``seed`` makes the random draws reproducible: each operation in each
+    Region draws from its own seeded sequence, so that the calls of clients running side by side, whose
+    order varies from run to run, do not change the draws of one another's operations.
     """
 
     def __init__(self):
         self.spec = {}
-        self._random = random.Random()
+        self._randoms = {}
         self.configure({})
 
     def configure(self, spec):
@@ -89,14 +91,15 @@ class Faults:
                 '"regions" must list Region names such as us-east-1, not %s.' % ", ".join(map(repr, wrong))
             )
         self.spec = config
-        self._random = random.Random(config["seed"])
+        self._randoms = {}
 
     def as_dict(self):
         """The current configuration."""
         return dict(self.spec)
 
     def draw(self, service, operation, region=None):
-        """(latency in seconds, an ``errors.AwsError`` or None) for one request in ``region``."""
+        """(latency in seconds, an ``errors.AwsError`` or None) for one request in ``region`` (called under the
+        server's lock)."""
         operations = self.spec["operations"]
         if operations is not None and operation not in operations:
             return 0.0, None
@@ -104,11 +107,20 @@ class Faults:
         if regions is not None and region not in regions:
             return 0.0, None
         error = None
-        if self.spec["throttle_ratio"] and self._random.random() < self.spec["throttle_ratio"]:
+        draws = self._draws(service, operation, region)
+        if self.spec["throttle_ratio"] and draws.random() < self.spec["throttle_ratio"]:
             error = ThrottlingError(self.spec["throttle_code"], "Rate exceeded (injected by the emulator).")
-        elif self.spec["error_ratio"] and self._random.random() < self.spec["error_ratio"]:
+        elif self.spec["error_ratio"] and draws.random() < self.spec["error_ratio"]:
             error = internal_error(service, "Internal failure (injected by the emulator).")
         return self.spec["latency_seconds"], error
+
+    def _draws(self, service, operation, region):
+        """The random sequence of one operation in one Region (a string seed is hashed the same in every run)."""
+        key = (service, operation, region)
+        if key not in self._randoms:
+            seed = self.spec["seed"]
+            self._randoms[key] = random.Random(None if seed is None else "%d %s %s %s" % ((seed,) + key))
+        return self._randoms[key]
 
 
 class RequestLog:

@@ -521,6 +521,29 @@ def test_seeded_faults_are_reproducible(emu, kms):
     assert set(first) == {"ok", "ThrottlingException"}
 
 
+def test_seeded_faults_of_one_operation_do_not_depend_on_other_calls(emu, kms):
+    # Clients side by side interleave their calls differently in each run: one operation's draws stay the same.
+    def pattern(interleaved):
+        emu.faults(throttle_ratio=0.5, seed=7)
+        outcomes = []
+        for index in range(12):
+            for _other in range(index % 3 if interleaved else 0):
+                try:
+                    kms.generate_random(NumberOfBytes=8)
+                except ClientError:
+                    pass
+            try:
+                kms.describe_custom_key_stores()
+                outcomes.append("ok")
+            except ClientError as exc:
+                outcomes.append(exc.response["Error"]["Code"])
+        return outcomes
+
+    alone = pattern(interleaved=False)
+    assert alone == pattern(interleaved=True)
+    assert set(alone) == {"ok", "ThrottlingException"}
+
+
 def test_one_shot_connection_errors_through_http(emu, kms, ids):
     store_id = ids["custom_key_stores"]["hsm-store"]
     assert emu.connection_errors(store_id, ["NETWORK_ERRORS"])["queued_connection_errors"] == ["NETWORK_ERRORS"]
